@@ -1,0 +1,51 @@
+# futex PI / PREEMPT_RT backport: apply, build, boot, test, report.
+# "make help" lists the targets and variables.
+
+ARCH    ?= x86_64
+KERNEL  ?= 6.1-rt
+OUT     ?= $(if $(O),$(O),$(CURDIR)/out)
+UPTO    ?= all
+DEBUG   ?= 1
+SMP     ?= 2
+MEM     ?= 1024
+ACCEL   ?= auto
+export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC TESTS_EXTRA TIMEOUT
+
+.PHONY: help run check host-test apply unapply clean
+help:
+	@echo 'Targets:'
+	@echo '  run        apply, build, boot and test one kernel (the main job)'
+	@echo '  check      the test command: host tier, then make run for x86_64 and arm64'
+	@echo '  host-test  build the futex-pi suite and run it on the running kernel'
+	@echo '  apply      apply the series to KSRC=DIR (DEBUG=1: the debug series too)'
+	@echo '  unapply    remove the series from KSRC=DIR'
+	@echo '  clean      remove $$(OUT) (the tree cache stays in ~/.cache/futex-pi-rt)'
+	@echo 'Variables:'
+	@echo '  ARCH=x86_64|arm64      guest architecture (default x86_64)'
+	@echo '  KERNEL=6.1-rt|6.12-rt|6.1  default tree (default 6.1-rt)'
+	@echo '  KSRC=DIR               build this tree as it is instead of a default one'
+	@echo '  O=DIR or OUT=DIR       output directory (default out/)'
+	@echo '  UPTO=N                 apply only the first N patches of patches/series'
+	@echo '  DEBUG=0                leave the debug series out (default 1)'
+	@echo '  TESTS_EXTRA=DIR        also run every executable in DIR in the guest'
+	@echo '  SMP=N MEM=MiB          guest vCPUs (default 2) and memory (default 1024)'
+	@echo '  ACCEL=auto|kvm|tcg     auto uses KVM only after a probe boot works'
+	@echo '  TIMEOUT=S              wall-clock limit of one guest (default 900)'
+
+run:
+	@scripts/run.sh
+
+check:
+	@scripts/check.sh
+
+host-test:
+	@scripts/host-test.sh
+
+apply:
+	@scripts/apply-series.sh apply
+
+unapply:
+	@scripts/apply-series.sh unapply
+
+clean:
+	rm -rf "$(OUT)"

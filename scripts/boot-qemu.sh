@@ -1,0 +1,54 @@
+#!/bin/bash
+# Boot a kernel and initramfs in QEMU with a hard wall-clock limit, serial
+# console to LOGFILE. Exit 0 when QEMU ended by itself (the guest powered off
+# or panicked, see the log), 124 when the limit killed it.
+# Usage: scripts/boot-qemu.sh ARCH IMAGE INITRD LOGFILE
+# Env: SMP (2), MEM (MiB, 1024), ACCEL (auto|kvm|tcg), TIMEOUT (s, 900),
+#      APPEND (extra kernel command line)
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+arch=$1 image=$2 initrd=$3 logfile=$4
+arch_conf "$arch"
+command -v "$QEMU" >/dev/null || die "$QEMU not found (run scripts/deps.sh)"
+smp=${SMP:-2} mem=${MEM:-1024} accel=${ACCEL:-auto} limit=${TIMEOUT:-900}
+
+# panic=-1 with -no-reboot: a panic ends QEMU at once instead of hanging.
+append="console=$CONSOLE panic=-1 ${APPEND:-}"
+
+# KVM only after a short boot proves it works: on nested setups /dev/kvm can
+# exist while guests never get past the firmware. The verdict is cached.
+kvm_works() {
+	local stamp=$CACHE/kvm-probe-$arch-$(uname -r)
+	[ "$arch" = "$(uname -m | sed 's/aarch64/arm64/')" ] && [ -w /dev/kvm ] || return 1
+	if [ ! -e "$stamp" ]; then
+		log "probing KVM (20 s at most)"
+		mkdir -p "$CACHE"
+		if timeout 20 "$QEMU" -accel kvm -cpu host -smp 1 -m 256 -display none \
+			-monitor none -serial stdio -no-reboot -kernel "$image" \
+			-append "console=$CONSOLE panic=-1" </dev/null 2>&1 |
+			grep -q -m1 'Linux version'; then
+			echo yes >"$stamp"
+		else
+			echo no >"$stamp"
+		fi
+		log "KVM: $(cat "$stamp")"
+	fi
+	[ "$(cat "$stamp")" = yes ]
+}
+
+case $accel in
+kvm) accel_args="-accel kvm" ;;
+tcg) accel_args="-accel tcg,thread=multi" ;;
+auto) if kvm_works; then accel_args="-accel kvm"; else accel_args="-accel tcg,thread=multi"; fi ;;
+*) die "ACCEL must be auto, kvm or tcg" ;;
+esac
+[ "$accel_args" = "-accel kvm" ] && QEMU_ARGS=${QEMU_ARGS/-cpu max/-cpu host}
+
+cmd=("$QEMU" $QEMU_ARGS $accel_args -smp "$smp" -m "$mem" -display none
+     -monitor none -serial stdio -no-reboot -kernel "$image" -initrd "$initrd"
+     -append "$append")
+echo "${cmd[*]}" >"$logfile.cmd"
+rc=0
+timeout --kill-after=10 "$limit" "${cmd[@]}" </dev/null >"$logfile" 2>&1 || rc=$?
+exit "$rc"

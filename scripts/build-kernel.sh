@@ -1,0 +1,57 @@
+#!/bin/bash
+# Configure (allnoconfig + kernel-config/ fragments, checked) and build a
+# kernel out of tree. A rerun with nothing changed rebuilds nothing.
+# Usage: scripts/build-kernel.sh SRCDIR BUILDDIR ARCH RT(0|1)
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+src=$(realpath "$1") bld=$(realpath -m "$2") arch=$3 rt=$4
+arch_conf "$arch"
+mkdir -p "$bld"
+
+frags="$TOP/kernel-config/base.config $TOP/kernel-config/lock-debug.config"
+[ "$rt" = 1 ] && frags="$frags $TOP/kernel-config/preempt-rt.config"
+frags="$frags $TOP/kernel-config/$arch.config"
+
+cc=${CROSS_COMPILE}gcc
+command -v ccache >/dev/null && cc="ccache $cc"
+kmake() {
+	make -C "$src" O="$bld" ARCH="$arch" CROSS_COMPILE="$CROSS_COMPILE" \
+		CC="$cc" HOSTCC="${HOSTCC:-gcc}" "$@"
+}
+
+# Generate the config beside the live one and replace it only when it
+# differs, so that an unchanged config does not touch the build.
+(cd "$src" && ARCH=$arch CROSS_COMPILE=$CROSS_COMPILE KCONFIG_CONFIG="$bld/.config.new" \
+	scripts/kconfig/merge_config.sh -n -O "$bld" $frags) >"$bld/config.log" 2>&1 ||
+	{ tail -n 20 "$bld/config.log" >&2; die "merge_config.sh failed (log: $bld/config.log)"; }
+
+# merge_config.sh only warns about options that did not survive: fail.
+dropped=
+for f in $frags; do
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=n) want="# ${line%=n} is not set" ;;
+		CONFIG_*) want=$line ;;
+		*) continue ;;
+		esac
+		grep -qxF -- "$want" "$bld/.config.new" || dropped="$dropped
+  $line (from $(basename "$f"); got: $(grep -E "(^|# )${line%%=*}[= ]" "$bld/.config.new" || echo unset))"
+	done <"$f"
+done
+[ -z "$dropped" ] || die "options dropped by olddefconfig:$dropped"
+
+if ! cmp -s "$bld/.config.new" "$bld/.config"; then
+	mv "$bld/.config.new" "$bld/.config"
+else
+	rm -f "$bld/.config.new"
+fi
+
+kmake -j"$(nproc)" "$(basename "$KIMAGE")" >"$bld/build.log" 2>&1 ||
+	{ grep -E 'error|Error' "$bld/build.log" | head -n 20 >&2; die "kernel build failed (log: $bld/build.log)"; }
+kmake headers >>"$bld/build.log" 2>&1 || die "make headers failed (log: $bld/build.log)"
+# gen_init_cpio is a host tool of the kernel tree: build it for the initramfs.
+kmake usr/gen_init_cpio >>"$bld/build.log" 2>&1 ||
+	{ tail -n 20 "$bld/build.log" >&2; die "building usr/gen_init_cpio failed"; }
+grep -E '^(\S+: )?warning:' "$bld/build.log" >&2 || true
+ls "$bld/$KIMAGE" >/dev/null

@@ -1,0 +1,61 @@
+#!/bin/bash
+# Build the guest's programs, statically, for one architecture: /init, our
+# futex-pi suite and the tree's own futex selftests, each with a list of
+# what to run ("NAME TIMEOUT PATH ARGS", see guest/init.c).
+# Usage: scripts/build-tests.sh ARCH SRCDIR BUILDDIR OUTDIR
+#   ARCH "host" builds only the futex-pi suite for this machine; BUILDDIR
+#   then may be "-" (use the system's kernel headers).
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+arch=$1 src=$(realpath "$2") out=$(realpath -m "$4")
+if [ "$arch" = host ]; then TEST_CC=gcc; else arch_conf "$arch"; fi
+khdr=
+[ "$3" = - ] || khdr="-isystem $(realpath "$3")/usr/include"
+command -v "$TEST_CC" >/dev/null || die "$TEST_CC not found (run scripts/deps.sh)"
+mkdir -p "$out"
+
+"$TEST_CC" -static -O2 -Wall -o "$out/init" "$TOP/guest/init.c"
+
+ksft=$src/tools/testing/selftests
+suite=$TOP/tools/testing/selftests/futex-pi
+# kselftest timeout of a directory: its "settings" file, else 45 s.
+ksft_timeout() { sed -n 's/^timeout=//p' "$1/settings" 2>/dev/null | grep . || echo 45; }
+tmake() {
+	make -C "$1" OUTPUT="$2" CC="$TEST_CC" LDFLAGS=-static \
+		KHDR_INCLUDES="$khdr" >>"$out/build.log" 2>&1 ||
+		{ tail -n 20 "$out/build.log" >&2; die "building $1 failed (log: $out/build.log)"; }
+}
+: >"$out/build.log"
+
+# Our suite builds as it would inside a kernel tree: stage it beside a
+# copy of the tree's kselftest framework (the tree itself stays as it is).
+stage=$out/ksft
+mkdir -p "$stage"
+cp "$ksft/lib.mk" "$ksft/kselftest.h" "$ksft/kselftest_harness.h" "$stage/"
+rsync -a --delete "$suite/" "$stage/futex-pi/"
+tmake "$stage/futex-pi" "$out/futex-pi"
+t=$(ksft_timeout "$suite")
+progs=$(make -s -C "$stage/futex-pi" -f - print-progs <<'MK' 2>/dev/null
+include Makefile
+print-progs: ; @echo $(TEST_GEN_PROGS)
+MK
+) || true
+[ -n "$progs" ] || progs=$(cd "$out/futex-pi" && ls)
+for p in $progs; do
+	p=$(basename "$p")
+	echo "futex-pi/$p $t /tests/futex-pi/$p"
+done >"$out/list.futex-pi"
+
+[ "$arch" = host ] && exit 0
+
+# The tree's own futex selftests, invoked as their run.sh invokes them
+# (run.sh itself keeps only the last exit code, so we don't use it).
+tmake "$ksft/futex/functional" "$out/futex"
+t=$(ksft_timeout "$ksft/futex")
+sed -n 's/ *\$COLOR//; s|^\./\(futex_[a-z_]*\)\(.*\)$|\1\2|p' "$ksft/futex/functional/run.sh" |
+while read -r prog args; do
+	name=futex/$prog$(echo "$args" | tr -d ' ')
+	echo "$name $t /tests/futex/$prog $args"
+done | awk '!seen[$1]++' >"$out/list.futex"
+log "built $(wc -l <"$out/list.futex-pi") futex-pi and $(wc -l <"$out/list.futex") futex programs for $arch"

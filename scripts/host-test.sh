@@ -1,0 +1,34 @@
+#!/bin/bash
+# The fast tier: build the futex-pi suite for this machine and run it on the
+# running kernel. A program fails on a non-zero exit (4 = skip) or on any
+# "not ok" line in its KTAP output. Last line: "N passed, N failed, N skipped".
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+out=$(realpath -m "${OUT:-$TOP/out}")/host-test
+stage "dependencies" "$TOP/scripts/deps.sh"
+# The kselftest framework (lib.mk, kselftest_harness.h) comes from a tree.
+tree=$(stage "kselftest framework" "$TOP/scripts/fetch-tree.sh" 6.1-rt)
+stage "build futex-pi (host)" "$TOP/scripts/build-tests.sh" host "$tree" - "$out"
+
+pass=0 fail=0 skip=0
+echo "--- futex-pi on the host ($(uname -r))"
+while read -r name limit path args; do
+	bin=$out/futex-pi/$(basename "$path")
+	rc=0
+	timeout --kill-after=5 "$limit" "$bin" $args >"$out/$(basename "$name").log" 2>&1 || rc=$?
+	if grep -q '^not ok' "$out/$(basename "$name").log"; then
+		why="not ok: $(grep -m1 '^not ok' "$out/$(basename "$name").log")"
+		case $rc in 0 | 4) rc=1 ;; esac
+	fi
+	case $rc in
+	0) echo "ok $name"; pass=$((pass + 1)) ;;
+	4) echo "ok $name # SKIP"; skip=$((skip + 1)) ;;
+	124) echo "not ok $name # TIMEOUT after $limit s"; fail=$((fail + 1)) ;;
+	*) echo "not ok $name # exit $rc${why:+; $why}"; fail=$((fail + 1)) ;;
+	esac
+	why=
+done <"$out/list.futex-pi"
+echo "logs: $out"
+echo "$pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]

@@ -1,0 +1,107 @@
+# Shared helpers for the harness scripts. Source it, don't run it.
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${FUTEX_PI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/futex-pi-rt}
+
+log() { printf '==> %s\n' "$*" >&2; }
+warn() { printf 'warning: %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# stage NAME CMD...: run one stage, print its name and how long it took.
+stage() {
+	local name=$1 t0=$SECONDS rc=0
+	shift
+	log "$name"
+	"$@" || rc=$?
+	if [ "$rc" = 0 ]; then
+		log "$name: done in $((SECONDS - t0)) s"
+	else
+		log "$name: FAILED (exit $rc) after $((SECONDS - t0)) s"
+	fi
+	return "$rc"
+}
+
+# apt_install PKG...: install Debian packages by name, or tell the user how.
+apt_install() {
+	local cmd="apt-get install -y --no-install-recommends $*"
+	if [ "$(id -u)" != 0 ]; then
+		die "missing packages; run as root: apt-get update && $cmd"
+	fi
+	log "installing:$*"
+	apt_update_once
+	DEBIAN_FRONTEND=noninteractive $cmd >"$CACHE/apt.log" 2>&1 ||
+		{ tail -n 20 "$CACHE/apt.log" >&2; die "apt-get install failed (log: $CACHE/apt.log)"; }
+}
+
+apt_update_once() {
+	mkdir -p "$CACHE"
+	[ -e "$CACHE/.apt-updated" ] && [ -z "$(find "$CACHE/.apt-updated" -mmin +720)" ] && return 0
+	log "apt-get update"
+	apt-get update >"$CACHE/apt.log" 2>&1 ||
+		{ tail -n 20 "$CACHE/apt.log" >&2; die "apt-get update failed"; }
+	touch "$CACHE/.apt-updated"
+}
+
+# need_src_entry: make sure apt has a deb-src entry for the Debian archive it
+# already uses for binaries.
+need_src_entry() {
+	if ! grep -rqs '^\(deb-src\|Types:.*deb-src\)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		[ "$(id -u)" = 0 ] || die "no deb-src entry in apt's sources; add one for your Debian mirror"
+		local f=/etc/apt/sources.list.d/debian.sources uri suite
+		if [ -f "$f" ]; then
+			uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' "$f")
+			suite=$(awk '/^Suites:/ {print $2; exit}' "$f")
+		else
+			uri=$(awk '$1 == "deb" && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
+			suite=$(awk '$1 == "deb" && $2 !~ /security/ {print $3; exit}' /etc/apt/sources.list)
+		fi
+		[ -n "$uri" ] && [ -n "$suite" ] || die "cannot find the Debian archive apt uses"
+		log "adding a deb-src entry for $uri $suite"
+		printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+			"$uri" "$suite" >/etc/apt/sources.list.d/futex-pi-src.sources
+		rm -f "$CACHE/.apt-updated"
+	fi
+	apt_update_once
+}
+
+# What a tree already has. Each takes the tree's top directory.
+
+# The upstream fix (fbeb558b0dd0) is present when futex_lock_pi()'s cleanup
+# removes the rt_waiter before it takes hb->lock.
+tree_has_fix() {
+	awk '/^cleanup:/ { c = 1; next }
+	     c && /rt_mutex_cleanup_proxy_lock/ { exit 0 }
+	     c && /spin_lock\(q\.lock_ptr\)/ { exit 1 }
+	     END { if (!c) exit 1 }' "$1/kernel/futex/pi.c"
+}
+
+# The debug assertion (upstream 45f67f30a22f) is present.
+tree_has_assert() {
+	grep -q 'lockdep_assert(!current->pi_blocked_on)' "$1/kernel/locking/spinlock_rt.c" 2>/dev/null
+}
+
+# The tree runs timer softirqs in ktimers threads (6.1-rt) and starts the
+# RCU-tasks boot self test before those threads exist: patches/boot applies.
+tree_needs_boot_fix() {
+	grep -q 'timersd' "$1/kernel/softirq.c" &&
+		grep -q 'rcu_init_tasks_generic();' "$1/init/main.c" &&
+		grep -q 'rcu_tasks_initiate_self_tests();' "$1/kernel/rcu/tasks.h" &&
+		! grep -q 'core_initcall(rcu_tasks_initiate_self_tests)' "$1/kernel/rcu/tasks.h"
+}
+
+# series_patches DIR [N]: the first N (default all) patch files of DIR/series.
+series_patches() {
+	local dir=$1 n=${2:-}
+	[ -f "$dir/series" ] || return 0
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$dir/series" |
+		{ if [ -n "$n" ]; then head -n "$n"; else cat; fi; } |
+		sed "s|^|$dir/|"
+}
+
+# arch_conf ARCH: load qemu/ARCH.conf (per-architecture data).
+arch_conf() {
+	case ${1:-} in
+	x86_64 | arm64) . "$TOP/qemu/$1.conf" ;;
+	*) die "unknown ARCH '${1:-}' (x86_64 or arm64)" ;;
+	esac
+}

@@ -1,0 +1,68 @@
+#!/bin/bash
+# Put a working copy of a cached tree into the requested series state and
+# print its path. The working copy is a git clone of the pristine cache;
+# switching states rewrites only the files that differ, so make rebuilds
+# only what changed.
+# Usage: scripts/prepare-tree.sh KERNEL WORKDIR UPTO DEBUG
+#   UPTO: number of patches of patches/series to apply ("all" for every one)
+#   DEBUG: 1 to apply patches/debug as well
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+kernel=$1 work=$(realpath -m "$2") upto=$3 debug=$4
+pristine=$("$TOP/scripts/fetch-tree.sh" "$kernel")
+
+if [ ! -e "$work/.git" ]; then
+	log "creating working copy $work"
+	mkdir -p "$(dirname "$work")"
+	git clone -q --shared --no-checkout "$pristine" "$work"
+	git -C "$work" checkout -q --detach base
+fi
+git -C "$work" rev-parse -q --verify base >/dev/null ||
+	die "$work is not a working copy made by this script; remove it"
+
+nseries=$(series_patches "$TOP/patches" | wc -l)
+[ "$upto" = all ] && upto=$nseries
+case $upto in
+'' | *[!0-9]*) die "UPTO must be a number from 0 to $nseries" ;;
+esac
+[ "$upto" -le "$nseries" ] || die "UPTO=$upto, but patches/series has $nseries patches"
+
+# Decide on the pristine tree what it needs; report what it has.
+patches=
+if tree_needs_boot_fix "$pristine"; then
+	patches="$patches $(series_patches "$TOP/patches/boot")"
+fi
+if tree_has_fix "$pristine"; then
+	[ "$upto" = 0 ] || log "$kernel already has the upstream fix: series not applied"
+else
+	patches="$patches $(series_patches "$TOP/patches" "$upto")"
+fi
+if [ "$debug" = 1 ]; then
+	if tree_has_assert "$pristine"; then
+		log "$kernel already has the pi_blocked_on assertion: debug series not applied"
+	else
+		patches="$patches $(series_patches "$TOP/patches/debug")"
+	fi
+fi
+
+# Build the wanted tree in a scratch index: a patch that does not apply
+# changes nothing in the working copy.
+export GIT_INDEX_FILE=$work/.git/futex-pi-index
+git -C "$work" read-tree base
+for p in $patches; do
+	git -C "$work" apply --cached "$p" 2>"$work/.git/apply.err" ||
+		die "$(basename "$p") does not apply to $kernel: $(head -n 3 "$work/.git/apply.err")"
+done
+tree=$(git -C "$work" write-tree)
+unset GIT_INDEX_FILE
+
+if [ "$tree" != "$(git -C "$work" rev-parse 'HEAD^{tree}')" ]; then
+	commit=$(printf 'series state\n\n%s\n' "$patches" |
+		GIT_AUTHOR_NAME=futex-pi-rt GIT_AUTHOR_EMAIL=futex-pi-rt@localhost \
+		GIT_COMMITTER_NAME=futex-pi-rt GIT_COMMITTER_EMAIL=futex-pi-rt@localhost \
+		git -C "$work" commit-tree "$tree" -p base)
+	git -C "$work" checkout -q -f --detach "$commit"
+fi
+for p in $patches; do log "applied $(basename "$(dirname "$p")")/$(basename "$p")"; done
+echo "$work"
