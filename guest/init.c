@@ -45,7 +45,7 @@ static int kmsg_fd = -1;
 static const char *const bad_patterns[] = {
 	"WARNING:", "BUG:", "Oops", "Kernel panic", "general protection",
 	"possible recursive locking", "possible circular locking",
-	"inconsistent lock state", "lockdep", "DEBUG_LOCKS_WARN_ON",
+	"inconsistent lock state", "DEBUG_LOCKS_WARN_ON",
 	"rcu_preempt detected stalls", "rcu: INFO:", "self-detected stall",
 	"blocked for more than", "soft lockup", "hard LOCKUP",
 	"scheduling while atomic", "sleeping function called from invalid context",

@@ -22,6 +22,7 @@ suite=$TOP/tools/testing/selftests/futex-pi
 # kselftest timeout of a directory: its "settings" file, else 45 s.
 ksft_timeout() { sed -n 's/^timeout=//p' "$1/settings" 2>/dev/null | grep . || echo 45; }
 tmake() {
+	mkdir -p "$2"
 	make -C "$1" OUTPUT="$2" CC="$TEST_CC" LDFLAGS=-static \
 		KHDR_INCLUDES="$khdr" >>"$out/build.log" 2>&1 ||
 		{ tail -n 20 "$out/build.log" >&2; die "building $1 failed (log: $out/build.log)"; }
