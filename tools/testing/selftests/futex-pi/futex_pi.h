@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the futex-pi selftests: raw futex syscall wrappers,
+ * clock arithmetic, thread state from /proc, a thread that blocks in
+ * FUTEX_LOCK_PI for the test, and the kernel log watcher.
+ *
+ * Why a kernel log watcher: the bug these tests target (an rt_mutex waiter
+ * still enqueued when futex_lock_pi() or futex_wait_requeue_pi() take
+ * hb->lock on PREEMPT_RT) is silent in user space. Debug kernels catch it
+ * with lockdep_assert(!current->pi_blocked_on) in the sleeping-lock entry
+ * points, which only prints a WARNING. So every test watches /dev/kmsg and
+ * fails when the kernel complains while it runs.
+ */
+#ifndef FUTEX_PI_H
+#define FUTEX_PI_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../kselftest_harness.h"
+
+#ifndef FUTEX_LOCK_PI2
+#define FUTEX_LOCK_PI2		13
+#endif
+#ifndef FUTEX_LOCK_PI2_PRIVATE
+#define FUTEX_LOCK_PI2_PRIVATE	(FUTEX_LOCK_PI2 | FUTEX_PRIVATE_FLAG)
+#endif
+#if !defined(SYS_futex) && defined(SYS_futex_time64)
+#define SYS_futex SYS_futex_time64
+#endif
+
+#define NSEC_PER_USEC	1000LL
+#define NSEC_PER_MSEC	1000000LL
+#define NSEC_PER_SEC	1000000000LL
+
+/* Effective priority as /proc shows it (field 18) for SCHED_FIFO @p. */
+#define STAT_PRIO_RT(p)	(-1 - (p))
+
+static inline pid_t sys_gettid(void)
+{
+	return syscall(SYS_gettid);
+}
+
+/* ---- futex syscalls: all return 0 (or a count) or -errno ---- */
+
+/* FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI. */
+static inline int futex_pi_op(uint32_t *uaddr, int op,
+			      const struct timespec *deadline)
+{
+	if (syscall(SYS_futex, uaddr, op, 0, deadline, NULL, 0) == -1)
+		return -errno;
+	return 0;
+}
+
+static inline int futex_lock_pi(uint32_t *uaddr, const struct timespec *abs)
+{
+	return futex_pi_op(uaddr, FUTEX_LOCK_PI_PRIVATE, abs);
+}
+
+static inline int futex_trylock_pi(uint32_t *uaddr)
+{
+	return futex_pi_op(uaddr, FUTEX_TRYLOCK_PI_PRIVATE, NULL);
+}
+
+static inline int futex_unlock_pi(uint32_t *uaddr)
+{
+	return futex_pi_op(uaddr, FUTEX_UNLOCK_PI_PRIVATE, NULL);
+}
+
+/* Wait on @uaddr (a plain futex) for a requeue onto the PI futex @uaddr2. */
+static inline int futex_wait_requeue_pi(uint32_t *uaddr, uint32_t val,
+					uint32_t *uaddr2,
+					const struct timespec *abs, int flags)
+{
+	if (syscall(SYS_futex, uaddr, FUTEX_WAIT_REQUEUE_PI | flags, val, abs,
+		    uaddr2, 0) == -1)
+		return -errno;
+	return 0;
+}
+
+/*
+ * Wake the top waiter of @uaddr by taking @uaddr2 for it, or requeue it and
+ * up to @nr_requeue more onto @uaddr2's rt_mutex. nr_wake must be 1 for
+ * requeue-PI. Returns the number of waiters woken plus requeued.
+ */
+static inline int futex_cmp_requeue_pi(uint32_t *uaddr, uint32_t cmpval,
+				       uint32_t *uaddr2, int nr_requeue,
+				       int flags)
+{
+	long ret = syscall(SYS_futex, uaddr, FUTEX_CMP_REQUEUE_PI | flags, 1,
+			   (void *)(long)nr_requeue, uaddr2, cmpval);
+
+	return ret == -1 ? -errno : (int)ret;
+}
+
+static inline uint32_t futex_word(uint32_t *uaddr)
+{
+	return __atomic_load_n(uaddr, __ATOMIC_SEQ_CST);
+}
+
+static inline pid_t futex_owner(uint32_t *uaddr)
+{
+	return futex_word(uaddr) & FUTEX_TID_MASK;
+}
+
+/* Is @op understood by this kernel? (FUTEX_LOCK_PI2 needs 5.14.) */
+static inline bool futex_lock_op_supported(int op)
+{
+	uint32_t probe = 0;
+
+	if (futex_pi_op(&probe, op, NULL))
+		return false;
+	return futex_pi_op(&probe, FUTEX_UNLOCK_PI | (op & FUTEX_PRIVATE_FLAG),
+			   NULL) == 0;
+}
+
+/* ---- time ---- */
+
+static inline int64_t now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static inline struct timespec ns_to_ts(int64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = ns / NSEC_PER_SEC,
+		.tv_nsec = ns % NSEC_PER_SEC,
+	};
+
+	return ts;
+}
+
+static inline int64_t ts_to_ns(const struct timespec *ts)
+{
+	return ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
+}
+
+static inline void sleep_us(long us)
+{
+	struct timespec ts = ns_to_ts(us * NSEC_PER_USEC);
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Stress duration: FUTEX_PI_STRESS_SECONDS, 3 s by default, at most 1 h. */
+static inline int stress_seconds(void)
+{
+	const char *env = getenv("FUTEX_PI_STRESS_SECONDS");
+	int s = env ? atoi(env) : 3;
+
+	return s < 1 ? 1 : s > 3600 ? 3600 : s;
+}
+
+/* ---- thread state from /proc ---- */
+
+/*
+ * State (field 3) and effective priority (field 18, "prio") of one of our
+ * threads. comm (field 2) may contain spaces and parentheses, so fields
+ * are counted from the last ')'.
+ */
+static inline int task_stat(pid_t tid, char *state, int *prio)
+{
+	char path[64], buf[1024], *p;
+	int fd, n, field;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ')
+		return -EIO;
+	p += 2;				/* field 3 */
+	if (state)
+		*state = *p;
+	for (field = 3; field < 18; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EIO;
+		p++;
+	}
+	if (prio)
+		*prio = atoi(p);
+	return 0;
+}
+
+static inline int task_prio(pid_t tid)
+{
+	int prio = 9999;
+
+	task_stat(tid, NULL, &prio);
+	return prio;
+}
+
+/*
+ * Wait up to @ms until @tid sleeps and, if @uaddr is given, the PI futex
+ * shows FUTEX_WAITERS. futex_lock_pi() sets that bit under hb->lock right
+ * before it enqueues its rt_waiter, so together they mean the thread is
+ * blocked on the futex's rt_mutex.
+ */
+static inline int wait_blocked(pid_t tid, uint32_t *uaddr, int ms)
+{
+	int64_t end = now_ns(CLOCK_MONOTONIC) + ms * NSEC_PER_MSEC;
+	char state = 0;
+
+	do {
+		if ((!uaddr || (futex_word(uaddr) & FUTEX_WAITERS)) &&
+		    !task_stat(tid, &state, NULL) && state == 'S')
+			return 0;
+		sleep_us(200);
+	} while (now_ns(CLOCK_MONOTONIC) < end);
+	return -ETIMEDOUT;
+}
+
+/* Poll @tid's effective priority until it is @want; returns the last seen. */
+static inline int wait_prio(pid_t tid, int want, int ms)
+{
+	int64_t end = now_ns(CLOCK_MONOTONIC) + ms * NSEC_PER_MSEC;
+	int prio;
+
+	while ((prio = task_prio(tid)) != want &&
+	       now_ns(CLOCK_MONOTONIC) < end)
+		sleep_us(200);
+	return prio;
+}
+
+/* ---- a thread that takes a PI futex the caller holds ---- */
+
+struct pi_locker {
+	/* Filled in by the caller. */
+	uint32_t *uaddr;
+	int op;				/* FUTEX_LOCK_PI{,2} and flags */
+	bool timed;
+	struct timespec deadline;	/* absolute, on @clock */
+	clockid_t clock;
+	int rtprio;			/* > 0: run as SCHED_FIFO rtprio */
+	/* Filled in by the locker. */
+	pthread_t thread;
+	pid_t tid;
+	int ret;			/* of the lock op */
+	uint32_t word;			/* futex word right after it */
+	int64_t returned_ns;		/* on @clock */
+	int unlock_ret;			/* of FUTEX_UNLOCK_PI, if it got it */
+	int done;
+};
+
+static void *pi_locker_fn(void *arg)
+{
+	struct pi_locker *l = arg;
+
+	__atomic_store_n(&l->tid, sys_gettid(), __ATOMIC_RELEASE);
+	l->ret = futex_pi_op(l->uaddr, l->op, l->timed ? &l->deadline : NULL);
+	l->returned_ns = now_ns(l->clock);
+	l->word = futex_word(l->uaddr);
+	if (!l->ret)
+		l->unlock_ret = futex_pi_op(l->uaddr, FUTEX_UNLOCK_PI |
+					    (l->op & FUTEX_PRIVATE_FLAG), NULL);
+	__atomic_store_n(&l->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Start @l and wait until its TID is known. Returns 0 or an errno. */
+static inline int pi_locker_start(struct pi_locker *l)
+{
+	pthread_attr_t attr;
+	int ret;
+
+	pthread_attr_init(&attr);
+	if (l->rtprio > 0) {
+		struct sched_param sp = { .sched_priority = l->rtprio };
+
+		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+		pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+		pthread_attr_setschedparam(&attr, &sp);
+	}
+	ret = pthread_create(&l->thread, &attr, pi_locker_fn, l);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		return ret;
+	while (!__atomic_load_n(&l->tid, __ATOMIC_ACQUIRE))
+		sleep_us(100);
+	return 0;
+}
+
+static inline bool pi_locker_done(struct pi_locker *l)
+{
+	return __atomic_load_n(&l->done, __ATOMIC_ACQUIRE);
+}
+
+/* Join @thread, giving up after @ms (ETIMEDOUT: it hangs in the kernel). */
+static inline int join_within(pthread_t thread, int ms)
+{
+	struct timespec end = ns_to_ts(now_ns(CLOCK_REALTIME) +
+				       ms * NSEC_PER_MSEC);
+
+	return pthread_timedjoin_np(thread, NULL, &end);
+}
+
+/* ---- kernel log watcher ---- */
+
+struct kmsg_watch {
+	int fd;		/* -1: not watching */
+	int err;	/* why not */
+	int alarms;	/* alarming lines seen so far */
+	int context;	/* lines still to print after the last alarm */
+	int printed;
+};
+
+static const char * const kmsg_alarms[] = {
+	"WARNING:", "BUG:", "possible recursive locking", "lockdep",
+	"INFO: rcu", "rcu_preempt detected stalls", "Oops",
+	"general protection",
+};
+
+/* Lines printed after an alarming one (its stack trace), and in total. */
+#define KMSG_CONTEXT	40
+#define KMSG_MAX_PRINT	200
+
+/* Remember the end of the kernel log: only later records are checked. */
+static inline void kmsg_watch_start(struct kmsg_watch *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (w->fd < 0) {
+		w->err = errno;
+		return;
+	}
+	if (lseek(w->fd, 0, SEEK_END) < 0) {
+		w->err = errno;
+		close(w->fd);
+		w->fd = -1;
+	}
+}
+
+/*
+ * Read the records logged since the last call, print alarming ones and
+ * the lines after them as "# kmsg: " diagnostics, and return the number
+ * of alarming lines seen so far. Each read() returns one record,
+ * "prio,seq,time,flags;text" plus optional "\n KEY=value" lines. EPIPE
+ * means records were overwritten before we read them; the next read()
+ * continues with the oldest record still there.
+ */
+static inline int kmsg_watch_scan(struct kmsg_watch *w)
+{
+	char rec[8192], *text, *nl;
+	ssize_t n;
+	size_t i;
+
+	if (w->fd < 0)
+		return 0;
+	for (;;) {
+		n = read(w->fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE) {
+			fprintf(stderr, "# kmsg: (records overwritten before they were read)\n");
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;		/* EAGAIN: caught up */
+		rec[n] = '\0';
+		text = strchr(rec, ';');
+		text = text ? text + 1 : rec;
+		nl = strchr(text, '\n');
+		if (nl)
+			*nl = '\0';
+		for (i = 0; i < ARRAY_SIZE(kmsg_alarms); i++) {
+			if (strstr(text, kmsg_alarms[i])) {
+				w->alarms++;
+				w->context = KMSG_CONTEXT + 1;
+				break;
+			}
+		}
+		if (w->context > 0) {
+			w->context--;
+			if (w->printed++ < KMSG_MAX_PRINT)
+				fprintf(stderr, "# kmsg: %s\n", text);
+		}
+	}
+	return w->alarms;
+}
+
+/* Fixture teardown: fail the test if the kernel complained while it ran. */
+static inline void kmsg_watch_end(struct __test_metadata *_metadata,
+				  struct kmsg_watch *w)
+{
+	if (w->fd < 0) {
+		TH_LOG("kernel log not checked: /dev/kmsg: %s", strerror(w->err));
+		return;
+	}
+	EXPECT_EQ(0, kmsg_watch_scan(w)) {
+		TH_LOG("the kernel logged warnings during this test");
+	}
+	close(w->fd);
+	w->fd = -1;
+}
+
+/*
+ * Sleep up to @seconds, but stop early once the kernel complains: on a
+ * buggy debug kernel every leaving waiter logs a WARNING, and a stress
+ * test would otherwise flood the console with thousands of them. The
+ * test fails anyway (kmsg_watch_end()). Returns true on a clean sleep.
+ */
+static inline bool sleep_unless_kernel_complains(struct kmsg_watch *w,
+						 int seconds)
+{
+	int64_t end = now_ns(CLOCK_MONOTONIC) + seconds * NSEC_PER_SEC;
+
+	while (now_ns(CLOCK_MONOTONIC) < end) {
+		sleep_us(100000);
+		if (kmsg_watch_scan(w))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The whole program, including what happened between tests, is watched
+ * from a position taken before the first test; each program's last test
+ * (kernel_log.clean_while_program_ran) checks it, and skips when
+ * /dev/kmsg cannot be read.
+ */
+static struct kmsg_watch kmsg_program = { .fd = -1 };
+
+static void __attribute__((constructor)) kmsg_program_start(void)
+{
+	kmsg_watch_start(&kmsg_program);
+}
+
+static inline void kmsg_program_check(struct __test_metadata *_metadata)
+{
+	if (kmsg_program.fd < 0)
+		SKIP(return, "cannot read /dev/kmsg (%s): kernel log not checked",
+		     strerror(kmsg_program.err));
+	EXPECT_EQ(0, kmsg_watch_scan(&kmsg_program)) {
+		TH_LOG("the kernel logged warnings while this program ran");
+	}
+}
+
+/*
+ * Every program ends with this test. It gets a fixture of its own, used
+ * after all the others, because the harness runs fixtures in order of
+ * first use and plain TEST()s (fixture "global") come first.
+ */
+#define KERNEL_LOG_CLEAN_TEST()						\
+	FIXTURE(kernel_log) { int unused; };				\
+	FIXTURE_SETUP(kernel_log) {}					\
+	FIXTURE_TEARDOWN(kernel_log) {}					\
+	TEST_F(kernel_log, clean_while_program_ran)			\
+	{								\
+		kmsg_program_check(_metadata);				\
+	}
+
+#endif /* FUTEX_PI_H */

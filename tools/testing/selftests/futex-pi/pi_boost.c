@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DESCRIPTION
+ *	Priority inheritance state after a boosting waiter leaves a PI futex
+ *	by timeout.
+ *
+ *	A SCHED_FIFO waiter queued on a PI futex boosts the owner, and
+ *	through the owner's own blocking chain the owners further down.
+ *	When the waiter times out, rt_mutex_cleanup_proxy_lock() removes its
+ *	rt_waiter and the chain walk must deboost everybody. On PREEMPT_RT
+ *	kernels without "futex/pi: Fix recursive rt_mutex waiter state" the
+ *	leaving waiter first blocks on hb->lock with pi_blocked_on pointing
+ *	elsewhere, so chain walks and priority changes follow the wrong
+ *	waiter; a debug kernel warns (kernel log check), a non-debug one may
+ *	leave an owner boosted or deboost it too far.
+ *
+ *	The effective priority is field 18 of /proc/self/task/<tid>/stat:
+ *	20 for SCHED_OTHER nice 0 (generally 20 + nice), -1 - p for
+ *	SCHED_FIFO priority p.
+ *
+ *	The kernel must:
+ *	- boost the owner (and the owner it waits for) to -51 while a
+ *	  SCHED_FIFO 50 waiter is queued;
+ *	- after that waiter times out, bring each owner back to its own
+ *	  priority, or to the priority of the top waiter that is still queued.
+ *
+ *	Needs CAP_SYS_NICE (or RLIMIT_RTPRIO) for SCHED_FIFO, else skips.
+ */
+#include "futex_pi.h"
+
+#define HIGH_PRIO	50
+#define LOW_PRIO	30
+#define WAIT_MS		500	/* the high priority waiter's timeout */
+
+FIXTURE(pi_boost) {
+	struct kmsg_watch kmsg;
+	uint32_t a, b;
+	int no_rt;		/* errno of the SCHED_FIFO probe */
+	int base;		/* our unboosted priority */
+};
+
+FIXTURE_SETUP(pi_boost)
+{
+	struct sched_param fifo = { .sched_priority = 1 };
+	struct sched_param other = { .sched_priority = 0 };
+
+	kmsg_watch_start(&self->kmsg);
+	if (sched_setscheduler(0, SCHED_FIFO, &fifo))
+		self->no_rt = errno;
+	else
+		ASSERT_EQ(0, sched_setscheduler(0, SCHED_OTHER, &other));
+	self->base = task_prio(sys_gettid());
+	ASSERT_GE(self->base, 0);	/* not a real-time task */
+}
+
+FIXTURE_TEARDOWN(pi_boost)
+{
+	kmsg_watch_end(_metadata, &self->kmsg);
+}
+
+#define SKIP_WITHOUT_RT() do {						\
+	if (self->no_rt)						\
+		SKIP(return, "SCHED_FIFO not permitted (%s): needs CAP_SYS_NICE", \
+		     strerror(self->no_rt));				\
+} while (0)
+
+static struct pi_locker fifo_waiter(uint32_t *futex, int rtprio, int timeout_ms)
+{
+	struct pi_locker w = {
+		.uaddr = futex, .op = FUTEX_LOCK_PI_PRIVATE,
+		.clock = CLOCK_REALTIME, .rtprio = rtprio,
+		.timed = timeout_ms > 0,
+		.deadline = ns_to_ts(now_ns(CLOCK_REALTIME) +
+				     timeout_ms * NSEC_PER_MSEC),
+	};
+
+	return w;
+}
+
+/* We own A; a FIFO 50 waiter times out on it; we must drop back. */
+TEST_F(pi_boost, boost_dropped_after_timeout)
+{
+	struct pi_locker w = fifo_waiter(&self->a, HIGH_PRIO, WAIT_MS);
+	pid_t me = sys_gettid();
+
+	SKIP_WITHOUT_RT();
+	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL));
+	ASSERT_EQ(0, pi_locker_start(&w));
+
+	ASSERT_EQ(STAT_PRIO_RT(HIGH_PRIO),
+		  wait_prio(me, STAT_PRIO_RT(HIGH_PRIO), WAIT_MS - 100)) {
+		TH_LOG("owner not boosted while the FIFO waiter is queued");
+	}
+	ASSERT_EQ(0, join_within(w.thread, 10000));
+	ASSERT_EQ(-ETIMEDOUT, w.ret);
+	ASSERT_EQ(self->base, task_prio(me)) {
+		TH_LOG("owner still boosted after the waiter left");
+	}
+
+	ASSERT_EQ(me, futex_owner(&self->a));
+	ASSERT_EQ(0, futex_unlock_pi(&self->a));
+	ASSERT_EQ(0, futex_word(&self->a));
+	ASSERT_EQ(self->base, task_prio(me));
+}
+
+/* Holds A, then blocks on B until it gets it; then releases both. */
+struct chain_owner {
+	uint32_t *a, *b;
+	pthread_t thread;
+	pid_t tid;
+	int ret_a, ret_b, unlock_ret;
+};
+
+static void *chain_owner_fn(void *arg)
+{
+	struct chain_owner *o = arg;
+
+	__atomic_store_n(&o->tid, sys_gettid(), __ATOMIC_RELEASE);
+	o->ret_a = futex_lock_pi(o->a, NULL);
+	if (o->ret_a)
+		return NULL;
+	o->ret_b = futex_lock_pi(o->b, NULL);
+	if (!o->ret_b)
+		o->unlock_ret = futex_unlock_pi(o->b);
+	o->unlock_ret |= futex_unlock_pi(o->a);
+	return NULL;
+}
+
+/*
+ * Chain: FIFO waiter -> A (owned by O1) -> O1 blocked on B (owned by us).
+ * The boost reaches both owners; after the waiter's timeout the cleanup's
+ * chain walk must deboost both.
+ */
+TEST_F(pi_boost, chain_boost_dropped_after_timeout)
+{
+	struct chain_owner o1 = { .a = &self->a, .b = &self->b };
+	struct pi_locker w;
+	pid_t me = sys_gettid();
+
+	SKIP_WITHOUT_RT();
+	ASSERT_EQ(0, futex_lock_pi(&self->b, NULL));
+	ASSERT_EQ(0, pthread_create(&o1.thread, NULL, chain_owner_fn, &o1));
+	while (!__atomic_load_n(&o1.tid, __ATOMIC_ACQUIRE))
+		sleep_us(100);
+	ASSERT_EQ(0, wait_blocked(o1.tid, &self->b, 5000));
+	ASSERT_EQ(o1.tid, futex_owner(&self->a));
+	ASSERT_EQ(self->base, task_prio(o1.tid));
+
+	w = fifo_waiter(&self->a, HIGH_PRIO, WAIT_MS);
+	ASSERT_EQ(0, pi_locker_start(&w));
+	ASSERT_EQ(STAT_PRIO_RT(HIGH_PRIO),
+		  wait_prio(o1.tid, STAT_PRIO_RT(HIGH_PRIO), WAIT_MS - 100));
+	ASSERT_EQ(STAT_PRIO_RT(HIGH_PRIO),
+		  wait_prio(me, STAT_PRIO_RT(HIGH_PRIO), WAIT_MS - 100)) {
+		TH_LOG("boost did not propagate to the end of the chain");
+	}
+
+	ASSERT_EQ(0, join_within(w.thread, 10000));
+	ASSERT_EQ(-ETIMEDOUT, w.ret);
+	ASSERT_EQ(self->base, task_prio(o1.tid)) {
+		TH_LOG("first owner still boosted after the waiter left");
+	}
+	ASSERT_EQ(self->base, task_prio(me)) {
+		TH_LOG("second owner still boosted after the waiter left");
+	}
+	ASSERT_EQ(o1.tid, futex_owner(&self->a));
+	ASSERT_EQ(me, futex_owner(&self->b));
+
+	ASSERT_EQ(0, futex_unlock_pi(&self->b));
+	ASSERT_EQ(0, join_within(o1.thread, 5000));
+	ASSERT_EQ(0, o1.ret_a);
+	ASSERT_EQ(0, o1.ret_b);
+	ASSERT_EQ(0, o1.unlock_ret);
+	ASSERT_EQ(0, futex_word(&self->a));
+	ASSERT_EQ(0, futex_word(&self->b));
+}
+
+/*
+ * FIFO 30 and FIFO 50 waiters; the 50 times out. We must fall back to
+ * the 30's priority, not to our own, and hand the lock to the 30.
+ */
+TEST_F(pi_boost, boost_follows_remaining_waiter)
+{
+	struct pi_locker low = fifo_waiter(&self->a, LOW_PRIO, 0);
+	struct pi_locker high;
+	pid_t me = sys_gettid();
+
+	SKIP_WITHOUT_RT();
+	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL));
+	ASSERT_EQ(0, pi_locker_start(&low));
+	ASSERT_EQ(STAT_PRIO_RT(LOW_PRIO),
+		  wait_prio(me, STAT_PRIO_RT(LOW_PRIO), 5000));
+
+	high = fifo_waiter(&self->a, HIGH_PRIO, WAIT_MS);
+	ASSERT_EQ(0, pi_locker_start(&high));
+	ASSERT_EQ(STAT_PRIO_RT(HIGH_PRIO),
+		  wait_prio(me, STAT_PRIO_RT(HIGH_PRIO), WAIT_MS - 100));
+	ASSERT_EQ(0, join_within(high.thread, 10000));
+	ASSERT_EQ(-ETIMEDOUT, high.ret);
+
+	ASSERT_EQ(STAT_PRIO_RT(LOW_PRIO), task_prio(me)) {
+		TH_LOG("owner priority does not follow the remaining waiter");
+	}
+	ASSERT_FALSE(pi_locker_done(&low));
+	ASSERT_TRUE(futex_word(&self->a) & FUTEX_WAITERS);
+
+	ASSERT_EQ(0, futex_unlock_pi(&self->a));
+	ASSERT_EQ(self->base, task_prio(me));
+	ASSERT_EQ(0, join_within(low.thread, 5000));
+	ASSERT_EQ(0, low.ret);
+	ASSERT_EQ(low.tid, low.word & FUTEX_TID_MASK);
+	ASSERT_EQ(0, low.unlock_ret);
+	ASSERT_EQ(0, futex_word(&self->a));
+}
+
+/* Last: the kernel stayed quiet for the whole program. */
+KERNEL_LOG_CLEAN_TEST()
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DESCRIPTION
+ *	Unlocking a PI futex while waiters leave it, under load.
+ *
+ *	Waiters with deadlines a few microseconds away give up while the
+ *	owner unlocks. With "futex/pi: Fix recursive rt_mutex waiter state"
+ *	a leaving waiter removes its rt_waiter first and only then takes
+ *	hb->lock, so futex_unlock_pi() can meet a queued futex_q without an
+ *	rt_waiter. Without the follow-up "futex: Prevent the reuse of stale
+ *	pi_state" the unlocker then writes 0 to the word but leaves that
+ *	futex_q (and its pi_state, naming the old owner) queued; the next
+ *	FUTEX_LOCK_PI after a user space acquisition attaches to the stale
+ *	pi_state and fails with EINVAL. glibc's tst-robustpi8 and APR's
+ *	testprocmutex hit it with a process-shared robust PI mutex and
+ *	pthread_mutex_timedlock() deadlines 1 us ahead.
+ *	On PREEMPT_RT kernels without the fix, the leaving waiters warn in
+ *	the kernel log instead (debug assert on pi_blocked_on).
+ *
+ *	The kernel must:
+ *	- give only 0 or ETIMEDOUT to timed FUTEX_LOCK_PI/FUTEX_LOCK_PI2
+ *	  (and pthread_mutex_timedlock()): never EINVAL;
+ *	- keep mutual exclusion (a plain counter incremented inside the lock
+ *	  equals the number of acquisitions; nobody finds another inside);
+ *	- leave the word 0 with nothing queued once everybody is gone.
+ *
+ *	FUTEX_PI_STRESS_SECONDS sets each test's duration (default 3),
+ *	FUTEX_PI_STRESS_PROCS the number of processes (default 8).
+ */
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include "futex_pi.h"
+
+/* Watchdog: a stress test that outlives its duration by this much hangs. */
+#define STRESS_GRACE_S	60
+
+/* Protected by the lock under test. */
+struct critical {
+	int inside;
+	volatile long counter;
+};
+
+/*
+ * Read-modify-write with a gap, so a second thread inside the lock loses
+ * an update, and an "inside" flag to catch it directly.
+ */
+static void critical_section(struct critical *c, long *violations)
+{
+	long v;
+	int i;
+
+	if (__atomic_exchange_n(&c->inside, 1, __ATOMIC_ACQ_REL))
+		(*violations)++;
+	v = c->counter;
+	for (i = 0; i < 50; i++)
+		__asm__ __volatile__("" ::: "memory");
+	c->counter = v + 1;
+	__atomic_store_n(&c->inside, 0, __ATOMIC_RELEASE);
+}
+
+struct stress {
+	uint32_t futex;
+	int stop;
+	struct critical crit;
+};
+
+struct stresser {
+	struct stress *s;
+	pthread_t thread;
+	int op;			/* 0: owner, locks without a deadline */
+	clockid_t clock;
+	long acquired, timedout, failed, violations;
+	int last_err;
+};
+
+/* glibc-style lock: user space cmpxchg first, the kernel when contended. */
+static int stress_lock(struct stresser *t, pid_t tid, int64_t timeout_ns)
+{
+	uint32_t zero = 0;
+	struct timespec abs;
+
+	if (__atomic_compare_exchange_n(&t->s->futex, &zero, tid, false,
+					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return 0;
+	if (!t->op)
+		return futex_lock_pi(&t->s->futex, NULL);
+	abs = ns_to_ts(now_ns(t->clock) + timeout_ns);
+	return futex_pi_op(&t->s->futex, t->op, &abs);
+}
+
+static int stress_unlock(struct stresser *t, pid_t tid)
+{
+	uint32_t expected = tid;
+
+	if (__atomic_compare_exchange_n(&t->s->futex, &expected, 0, false,
+					__ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		return 0;
+	return futex_unlock_pi(&t->s->futex);	/* FUTEX_WAITERS is set */
+}
+
+static void *stresser_fn(void *arg)
+{
+	struct stresser *t = arg;
+	pid_t tid = sys_gettid();
+	long iter = 0;
+	int ret, i;
+
+	while (!__atomic_load_n(&t->s->stop, __ATOMIC_RELAXED)) {
+		/* 1..20 us: many expire while the owner holds the lock. */
+		ret = stress_lock(t, tid, (1 + iter++ % 20) * NSEC_PER_USEC);
+		if (ret == -ETIMEDOUT) {
+			t->timedout++;
+			continue;
+		}
+		if (ret) {
+			t->failed++;
+			t->last_err = -ret;
+			continue;
+		}
+		t->acquired++;
+		critical_section(&t->s->crit, &t->violations);
+		if (!t->op) {
+			/* The owner holds on so that waiters pile up. */
+			for (i = 0; i < 2000; i++)
+				__asm__ __volatile__("" ::: "memory");
+		}
+		ret = stress_unlock(t, tid);
+		if (ret) {
+			t->failed++;
+			t->last_err = -ret;
+		}
+	}
+	return NULL;
+}
+
+FIXTURE(pi_stress) {
+	struct kmsg_watch kmsg;
+	int seconds;
+};
+
+FIXTURE_SETUP(pi_stress)
+{
+	self->seconds = stress_seconds();
+	alarm(self->seconds + STRESS_GRACE_S);
+	kmsg_watch_start(&self->kmsg);
+}
+
+FIXTURE_TEARDOWN(pi_stress)
+{
+	kmsg_watch_end(_metadata, &self->kmsg);
+}
+
+#define NR_WAITERS	4
+
+/*
+ * One owner thread locks and unlocks in a loop; NR_WAITERS threads take
+ * the same private PI futex with deadlines 1..20 us ahead, half of them
+ * with FUTEX_LOCK_PI (CLOCK_REALTIME), half with FUTEX_LOCK_PI2
+ * (CLOCK_MONOTONIC) when available.
+ */
+TEST_F_TIMEOUT(pi_stress, unlock_vs_leaving_waiters, 3600 + STRESS_GRACE_S)
+{
+	struct stress *s = calloc(1, sizeof(*s));
+	struct stresser t[NR_WAITERS + 1] = {};
+	bool pi2 = futex_lock_op_supported(FUTEX_LOCK_PI2_PRIVATE);
+	long acquired = 0, timedout = 0, failed = 0, violations = 0;
+	int i;
+
+	ASSERT_NE(NULL, s);
+	for (i = 0; i <= NR_WAITERS; i++) {
+		t[i].s = s;
+		t[i].op = !i ? 0 : (pi2 && i % 2) ? FUTEX_LOCK_PI2_PRIVATE :
+						    FUTEX_LOCK_PI_PRIVATE;
+		t[i].clock = t[i].op == FUTEX_LOCK_PI2_PRIVATE ?
+			     CLOCK_MONOTONIC : CLOCK_REALTIME;
+		ASSERT_EQ(0, pthread_create(&t[i].thread, NULL, stresser_fn, &t[i]));
+	}
+	if (!sleep_unless_kernel_complains(&self->kmsg, self->seconds))
+		TH_LOG("the kernel complained, stopping early");
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i <= NR_WAITERS; i++) {
+		ASSERT_EQ(0, join_within(t[i].thread, STRESS_GRACE_S * 1000 / 2));
+		acquired += t[i].acquired;
+		timedout += t[i].timedout;
+		failed += t[i].failed;
+		violations += t[i].violations;
+		if (t[i].failed)
+			TH_LOG("thread %d: %ld failures, last %s", i,
+			       t[i].failed, strerror(t[i].last_err));
+	}
+	TH_LOG("%ld acquisitions (owner %ld), %ld timeouts, %ld failures",
+	       acquired, t[0].acquired, timedout, failed);
+
+	ASSERT_EQ(0, failed);
+	ASSERT_EQ(0, violations);
+	ASSERT_EQ(acquired, s->crit.counter);
+	ASSERT_GT(t[0].acquired, 0);
+	ASSERT_GT(timedout, 0) {
+		TH_LOG("no waiter ever left: the race was not exercised");
+	}
+	/* Nobody left queued: the word is 0 and a trylock finds no pi_state. */
+	ASSERT_EQ(0, futex_word(&s->futex));
+	ASSERT_EQ(0, futex_trylock_pi(&s->futex));
+	ASSERT_EQ(sys_gettid(), futex_word(&s->futex));
+	ASSERT_EQ(0, futex_unlock_pi(&s->futex));
+	ASSERT_EQ(0, futex_word(&s->futex));
+	free(s);
+}
+
+#define MAX_PROCS	64
+
+struct proc_stats {
+	long acquired, timedout, einval, failed, violations;
+	int last_err;
+};
+
+struct shared_area {
+	pthread_mutex_t mutex;
+	int stop;
+	struct critical crit;
+	struct proc_stats st[MAX_PROCS];
+};
+
+/* A child that dies with its parent; it stops when told or at @end_ns. */
+static void timedlock_child(struct shared_area *sh, int idx, pid_t parent,
+			    int64_t end_ns)
+{
+	struct proc_stats *st = &sh->st[idx];
+	struct timespec abs;
+	int ret;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	while (!__atomic_load_n(&sh->stop, __ATOMIC_RELAXED) &&
+	       now_ns(CLOCK_MONOTONIC) < end_ns) {
+		/* Like tst-robustpi8: a deadline 1 us ahead. */
+		abs = ns_to_ts(now_ns(CLOCK_REALTIME) + NSEC_PER_USEC);
+		ret = pthread_mutex_timedlock(&sh->mutex, &abs);
+		switch (ret) {
+		case 0:
+			break;
+		case ETIMEDOUT:
+			st->timedout++;
+			continue;
+		case EINVAL:
+			st->einval++;
+			continue;
+		case EOWNERDEAD:	/* nobody dies here: still a failure */
+			pthread_mutex_consistent(&sh->mutex);
+			st->failed++;
+			st->last_err = ret;
+			break;
+		default:
+			st->failed++;
+			st->last_err = ret;
+			continue;
+		}
+		st->acquired++;
+		critical_section(&sh->crit, &st->violations);
+		ret = pthread_mutex_unlock(&sh->mutex);
+		if (ret) {
+			st->failed++;
+			st->last_err = ret;
+		}
+	}
+	_exit(0);
+}
+
+static int nr_procs(void)
+{
+	const char *env = getenv("FUTEX_PI_STRESS_PROCS");
+	int n = env ? atoi(env) : 8;
+
+	return n < 2 ? 2 : n > MAX_PROCS ? MAX_PROCS : n;
+}
+
+/*
+ * Processes share a robust, process-shared PI pthread mutex in a
+ * MAP_SHARED mapping and take it with pthread_mutex_timedlock() and 1 us
+ * deadlines. Any EINVAL is the stale pi_state being reused.
+ */
+TEST_F_TIMEOUT(pi_stress, shared_robust_timedlock, 3600 + STRESS_GRACE_S)
+{
+	int n = nr_procs(), i, status, alive;
+	struct proc_stats sum = {};
+	pid_t parent = getpid();
+	pthread_mutexattr_t attr;
+	struct shared_area *sh;
+	pid_t pids[MAX_PROCS];
+	int64_t end, give_up;
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	ASSERT_EQ(0, pthread_mutexattr_init(&attr));
+	ASSERT_EQ(0, pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED));
+	ASSERT_EQ(0, pthread_mutexattr_setprotocol(&attr, PTHREAD_PRIO_INHERIT));
+	ASSERT_EQ(0, pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST));
+	ASSERT_EQ(0, pthread_mutex_init(&sh->mutex, &attr));
+
+	end = now_ns(CLOCK_MONOTONIC) + self->seconds * NSEC_PER_SEC;
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		ASSERT_GE(pids[i], 0);
+		if (!pids[i])
+			timedlock_child(sh, i, parent, end);
+	}
+
+	if (!sleep_unless_kernel_complains(&self->kmsg, self->seconds))
+		TH_LOG("the kernel complained, stopping early");
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
+
+	/* Reap everybody; a child that does not stop hangs in the kernel. */
+	give_up = now_ns(CLOCK_MONOTONIC) + STRESS_GRACE_S / 2 * NSEC_PER_SEC;
+	for (alive = n; alive && now_ns(CLOCK_MONOTONIC) < give_up; ) {
+		for (i = 0; i < n; i++) {
+			if (pids[i] && waitpid(pids[i], &status, WNOHANG) == pids[i]) {
+				EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+				pids[i] = 0;
+				alive--;
+			}
+		}
+		sleep_us(10000);
+	}
+	for (i = 0; i < n; i++)
+		if (pids[i])
+			kill(pids[i], SIGKILL);
+	ASSERT_EQ(0, alive);
+
+	for (i = 0; i < n; i++) {
+		sum.acquired += sh->st[i].acquired;
+		sum.timedout += sh->st[i].timedout;
+		sum.einval += sh->st[i].einval;
+		sum.failed += sh->st[i].failed;
+		sum.violations += sh->st[i].violations;
+		if (sh->st[i].failed)
+			TH_LOG("process %d: %ld failures, last %s", i,
+			       sh->st[i].failed, strerror(sh->st[i].last_err));
+	}
+	TH_LOG("%d processes: %ld acquisitions, %ld timeouts, %ld EINVAL",
+	       n, sum.acquired, sum.timedout, sum.einval);
+
+	ASSERT_EQ(0, sum.einval);
+	ASSERT_EQ(0, sum.failed);
+	ASSERT_EQ(0, sum.violations);
+	ASSERT_EQ(sum.acquired, sh->crit.counter);
+	ASSERT_GT(sum.acquired, 0);
+	ASSERT_GT(sum.timedout, 0) {
+		TH_LOG("no waiter ever left: the race was not exercised");
+	}
+	/* Free, consistent, nobody queued. */
+	ASSERT_EQ(0, pthread_mutex_trylock(&sh->mutex));
+	ASSERT_EQ(0, pthread_mutex_unlock(&sh->mutex));
+	munmap(sh, sizeof(*sh));
+}
+
+/* Last: the kernel stayed quiet for the whole program. */
+KERNEL_LOG_CLEAN_TEST()
+
+TEST_HARNESS_MAIN
