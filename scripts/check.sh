@@ -1,34 +1,111 @@
 #!/bin/bash
-# The test command (README, .ci/run): the host tier, then the main job on
-# x86_64 and arm64 with the whole series and the debug series.
-# Last line: "N passed, N failed" counting those runs.
+# The test command (README, .ci/run): the verification matrix. Each cell
+# boots one kernel in one series state and must match its expectation:
+#   pass   every test passes and the kernel log is clean
+#   bug    the debug assertion warns from futex_lock_pi and
+#          futex_wait_requeue_pi (the bug is there and is seen)
+#   einval the stale pi_state test fails with EINVAL (fix without follow-up)
+#   builds the kernel builds (bisect step); nothing is booted
+# A cell whose guest hangs or panics fails, whatever its expectation.
+# Writes OUT/matrix.md and OUT/matrix.xml (JUnit); the last line printed is
+# "N passed, N failed" counting cells. CELLS="a b" runs only those cells.
 set -u
 . "$(dirname "$0")/lib.sh"
 
 out=$(realpath -m "${OUT:-$TOP/out}")
-mkdir -p "$out"
-pass=0 fail=0 t0=$SECONDS
-summary=$out/check-summary.txt
-: >"$summary"
+nseries=$(series_patches "$TOP/patches" | wc -l)
 
-cell() {
-	local name=$1 t=$SECONDS rc=0
-	shift
-	log "check: $name"
-	"$@" >"$out/check-$name.log" 2>&1 || rc=$?
-	tail -n 30 "$out/check-$name.log"
-	if [ "$rc" = 0 ]; then
-		pass=$((pass + 1)); echo "ok $name ($((SECONDS - t)) s)" >>"$summary"
-	else
-		fail=$((fail + 1)); echo "not ok $name ($((SECONDS - t)) s, log: $out/check-$name.log)" >>"$summary"
+# name            tree     arch    upto  debug expect
+matrix="
+host              host     host    -     -     pass
+rt-x86-bug        6.1-rt   x86_64  0     1     bug
+rt-x86-partial    6.1-rt   x86_64  1     1     einval
+rt-x86-fixed      6.1-rt   x86_64  all   1     pass
+rt-arm64-bug      6.1-rt   arm64   0     1     bug
+rt-arm64-fixed    6.1-rt   arm64   all   1     pass
+mainline-x86      6.12-rt  x86_64  all   1     pass
+nonrt-x86-fixed   6.1      x86_64  all   0     pass
+$(for i in $(seq 1 "$nseries"); do echo "bisect-$i 6.1-rt x86_64 $i 0 builds"; done)
+"
+
+mkdir -p "$out/cells"
+pass=0 fail=0 t0=$SECONDS
+rows= junit=
+
+# verdict CELL EXPECT LOG RUNDIR: print "observed" and return 0 if expected.
+verdict() {
+	local rc=$1 expect=$2 logf=$3 run=$4 serial=$4/serial.log
+	local guest=finished
+	if [ -f "$run/results.txt" ] && grep -q '^not ok guest' "$run/results.txt"; then
+		guest=$(grep -m1 '^not ok guest' "$run/results.txt" | sed 's/.*# //')
 	fi
+	case $expect in
+	pass | builds)
+		if [ "$rc" = 0 ]; then echo "$(tail -n 1 "$logf")"; return 0; fi
+		echo "FAILED: $(grep -m1 -E '^ *not ok|^error:' "$logf" | sed 's/^ *//')"
+		return 1 ;;
+	bug)
+		[ "$guest" = finished ] || { echo "guest $guest"; return 1; }
+		local tests lock requeue
+		tests=$(grep -E '^not ok .*kernel: WARNING' "$run/results.txt" | awk '{print $4}' | tr '\n' ' ')
+		lock=$(grep -c '^# kmsg: *futex_lock_pi+' "$serial")
+		requeue=$(grep -c '^# kmsg: *futex_wait_requeue_pi+' "$serial")
+		echo "assert warned from futex_lock_pi ${lock}x, futex_wait_requeue_pi ${requeue}x; during: $tests"
+		[ "$lock" -gt 0 ] && [ "$requeue" -gt 0 ] ;;
+	einval)
+		[ "$guest" = finished ] || { echo "guest $guest"; return 1; }
+		local line
+		line=$(grep -m1 -E 'processes: .* EINVAL' "$serial" | sed 's/^ *# *//')
+		echo "${line:-no EINVAL line}"
+		grep -qE '^not ok [0-9]+ futex-pi/pi_stress' "$serial" &&
+			grep -qE 'processes: .* [1-9][0-9]* EINVAL' "$serial" ;;
+	esac
 }
 
-cell host-test "$TOP/scripts/host-test.sh"
-for arch in x86_64 arm64; do
-	cell "run-6.1-rt-$arch" env ARCH=$arch KERNEL=6.1-rt UPTO=all DEBUG=1 "$TOP/scripts/run.sh"
-done
-echo "--- make check ($((SECONDS - t0)) s)"
-cat "$summary"
+while read -r name tree arch upto debug expect; do
+	[ -n "$name" ] || continue
+	case " ${CELLS:-$name} " in *" $name "*) ;; *) continue ;; esac
+	logf=$out/cells/$name.log t=$SECONDS rc=0
+	log "matrix: $name ($tree $arch UPTO=$upto DEBUG=$debug, expect $expect)"
+	if [ "$tree" = host ]; then
+		OUT=$out "$TOP/scripts/host-test.sh" >"$logf" 2>&1 || rc=$?
+		run=$out/host-test
+	elif [ "$expect" = builds ]; then
+		( set -e
+		  src=$("$TOP/scripts/prepare-tree.sh" "$tree" "$out/src/$tree" "$upto" "$debug")
+		  "$TOP/scripts/build-kernel.sh" "$src" "$out/build/$tree-$arch" "$arch" 1
+		  echo "built $tree $arch with the first $upto patch(es)" ) >"$logf" 2>&1 || rc=$?
+		run=$out/build/$tree-$arch
+	else
+		OUT=$out KERNEL=$tree ARCH=$arch UPTO=$upto DEBUG=$debug KSRC= \
+			"$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
+		run=$out/runs/$tree-$arch-upto$upto-debug$debug
+	fi
+	observed=$(verdict "$rc" "$expect" "$logf" "$run") && ok=1 || ok=0
+	secs=$((SECONDS - t))
+	if [ "$ok" = 1 ]; then
+		pass=$((pass + 1)) v=ok
+		junit="$junit<testcase name=\"$name\" time=\"$secs\"/>"
+	else
+		fail=$((fail + 1)) v=FAIL
+		junit="$junit<testcase name=\"$name\" time=\"$secs\"><failure message=\"$(echo "$observed" | sed 's/[<>&"]/_/g')\"/></testcase>"
+		tail -n 15 "$logf" | sed 's/^/    | /'
+	fi
+	log "matrix: $name: $v ($secs s): $observed"
+	rows="$rows| $name | $tree | $arch | $upto | $debug | $expect | $(echo "$observed" | tr '|' '/') | $v | $secs s |
+"
+done <<<"$matrix"
+
+{
+	echo "| cell | tree | arch | UPTO | DEBUG | expected | observed | verdict | time |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	printf '%s' "$rows"
+	echo
+	echo "Total: $((SECONDS - t0)) s. Logs: $out/cells/, runs: $out/runs/."
+} >"$out/matrix.md"
+printf '<?xml version="1.0"?>\n<testsuite name="futex-pi-matrix" tests="%d" failures="%d">%s</testsuite>\n' \
+	$((pass + fail)) "$fail" "$junit" >"$out/matrix.xml"
+echo "--- matrix ($out/matrix.md)"
+cat "$out/matrix.md"
 echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+[ "$fail" = 0 ] && [ $((pass + fail)) -gt 0 ]
