@@ -41,11 +41,12 @@ check:
 host-test:
 	@scripts/host-test.sh
 
+# apply leaves the debug series out unless DEBUG=1 is given explicitly.
 apply:
-	@scripts/apply-series.sh apply
+	@DEBUG=$(if $(filter file,$(origin DEBUG)),0,$(DEBUG)) scripts/apply-series.sh apply
 
 unapply:
-	@scripts/apply-series.sh unapply
+	@DEBUG=$(if $(filter file,$(origin DEBUG)),0,$(DEBUG)) scripts/apply-series.sh unapply
 
 clean:
 	rm -rf "$(OUT)"

@@ -17,54 +17,64 @@ ksrc=$(realpath "$KSRC")
 done_word=applied
 [ "$action" = unapply ] && done_word=removed
 
-patches=$(series_patches "$TOP/patches")
-[ "${DEBUG:-0}" = 1 ] && patches="$patches $(series_patches "$TOP/patches/debug")"
-[ "$action" = unapply ] && patches=$(printf '%s\n' $patches | tac)
+# The stack: the series, then the debug series. What is applied is always a
+# prefix of it, since apply goes forward and unapply backward.
+stack=($(series_patches "$TOP/patches") $(series_patches "$TOP/patches/debug"))
+nseries=$(series_patches "$TOP/patches" | wc -l)
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-# Copy the files the patches touch.
-for f in $(sed -n -E 's#^(\+\+\+ b|--- a)/([^[:space:]]+).*#\2#p' $patches | sort -u); do
-	[ -e "$ksrc/$f" ] && install -D -m 644 "$ksrc/$f" "$scratch/$f"
+files=$(sed -n -E 's#^(\+\+\+ b|--- a)/([^[:space:]]+).*#\2#p' "${stack[@]}" | sort -u)
+fresh_copy() {
+	rm -rf "$scratch/t" && mkdir -p "$scratch/t"
+	for f in $files; do
+		[ -e "$ksrc/$f" ] && install -D -m 644 "$ksrc/$f" "$scratch/t/$f"
+	done
+	true
+}
+# pt DIR [-R] PATCH [--dry-run]: apply one patch strictly (no fuzz).
+pt() { patch -d "$1" -p1 -f --fuzz=0 --no-backup-if-mismatch $2 <"$3" ${4:-}; }
+
+# How many patches of the stack the tree has: the largest k for which
+# p_k .. p_1 come off again, in that order.
+applied=0
+for ((k = ${#stack[@]}; k > 0; k--)); do
+	fresh_copy
+	ok=1
+	for ((i = k - 1; i >= 0; i--)); do
+		pt "$scratch/t" -R "${stack[i]}" >/dev/null 2>&1 || { ok=0; break; }
+	done
+	[ "$ok" = 1 ] && { applied=$k; break; }
 done
 
-if [ "$action" = apply ] && tree_has_fix "$ksrc" &&
-	! patch -d "$scratch" -p1 -R --dry-run -s -f --fuzz=0 <"$(echo $patches | cut -d' ' -f1)" >/dev/null 2>&1; then
-	log "$ksrc already has the upstream fix (fbeb558b0dd0): nothing to apply"
-	exit 0
+if [ "$action" = apply ]; then
+	want=$nseries
+	[ "${DEBUG:-0}" = 1 ] && want=${#stack[@]}
+	if [ "$applied" -ge "$want" ]; then
+		log "$ksrc already has the series: nothing to do"
+		exit 0
+	fi
+	if [ "$applied" = 0 ] && tree_has_fix "$ksrc"; then
+		log "$ksrc already has the upstream fix (fbeb558b0dd0): nothing to apply"
+		exit 0
+	fi
+	todo=("${stack[@]:applied:want-applied}") dir=
+else
+	[ "$applied" -gt 0 ] || { log "$ksrc has none of the series: nothing to remove"; exit 0; }
+	todo=() dir=-R
+	for ((i = applied - 1; i >= 0; i--)); do todo+=("${stack[i]}"); done
 fi
 
-# try DIR PATCH: "applied", "todo" or "fails" for the action at hand.
-try() {
-	local fwd=-R rev=
-	[ "$action" = unapply ] && fwd= rev=-R
-	if patch -d "$1" -p1 $rev --dry-run -s -f --fuzz=0 <"$2" >/dev/null 2>&1; then
-		echo done
-	elif patch -d "$1" -p1 $fwd --dry-run -s -f --fuzz=0 <"$2" >/dev/null 2>&1; then
-		echo todo
-	else
-		echo fails
-	fi
-}
-flag() { [ "$action" = unapply ] && echo -R; true; }
-
-# Dry run, in order, on the scratch copy.
-todo=
-for p in $patches; do
-	case $(try "$scratch" "$p") in
-	done) log "$(basename "$p"): already $done_word" ;;
-	todo)
-		patch -d "$scratch" -p1 $(flag) -s -f --fuzz=0 --no-backup-if-mismatch <"$p" >/dev/null
-		todo="$todo $p" ;;
-	fails)
+# Dry run of every step, in order, on a scratch copy; then the real thing.
+fresh_copy
+for p in "${todo[@]}"; do
+	if ! pt "$scratch/t" "$dir" "$p" >"$scratch/err" 2>&1; then
 		echo "error: $(basename "$p") does not ${action} cleanly to $ksrc; nothing was changed:" >&2
-		patch -d "$scratch" -p1 $(flag) --dry-run -f --fuzz=0 <"$p" | grep -E 'FAILED|^patching|malformed|Reversed' | sed 's/^/  /' >&2
-		exit 1 ;;
-	esac
+		grep -E "FAILED|malformed|Reversed|missing|^patching" "$scratch/err" | sed 's/^/  /' >&2
+		exit 1
+	fi
 done
-
-for p in $todo; do
-	patch -d "$ksrc" -p1 $(flag) -s -f --fuzz=0 --no-backup-if-mismatch <"$p" >/dev/null
+for p in "${todo[@]}"; do
+	pt "$ksrc" "$dir" "$p" >/dev/null
 	log "$(basename "$p"): $done_word"
 done
-[ -n "$todo" ] || log "nothing to do"

@@ -14,7 +14,11 @@ command -v "$QEMU" >/dev/null || die "$QEMU not found (run scripts/deps.sh)"
 smp=${SMP:-2} mem=${MEM:-1024} accel=${ACCEL:-auto} limit=${TIMEOUT:-900}
 
 # panic=-1 with -no-reboot: a panic ends QEMU at once instead of hanging.
-append="console=$CONSOLE panic=-1 ${APPEND:-}"
+# loglevel=4: only errors and worse reach the console while the tests
+# run (the runner prints the warnings it finds in /dev/kmsg itself), so that
+# kernel output does not interleave with the tests' output. APPEND=loglevel=8
+# shows everything, e.g. to see where a boot stops.
+append="console=$CONSOLE panic=-1 loglevel=4 ${APPEND:-}"
 
 # KVM only after a short boot proves it works: on nested setups /dev/kvm can
 # exist while guests never get past the firmware. The verdict is cached.
