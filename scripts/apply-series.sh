@@ -32,8 +32,12 @@ fresh_copy() {
 	done
 	true
 }
-# pt DIR [-R] PATCH [--dry-run]: apply one patch strictly (no fuzz).
-pt() { patch -d "$1" -p1 -f --fuzz=0 --no-backup-if-mismatch $2 <"$3" ${4:-}; }
+# pt DIR -R|"" PATCH: apply (or with -R remove) one patch strictly, no fuzz.
+pt() {
+	local r=
+	[ "$2" = -R ] && r=-R
+	patch -d "$1" -p1 -f --fuzz=0 --no-backup-if-mismatch $r <"$3"
+}
 
 # How many patches of the stack the tree has: the largest k for which
 # p_k .. p_1 come off again, in that order.
