@@ -9,14 +9,15 @@ DEBUG   ?= 1
 SMP     ?= 2
 MEM     ?= 1024
 ACCEL   ?= auto
-export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC TESTS_EXTRA TIMEOUT
+export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC TESTS_EXTRA TIMEOUT BOOTS
 
-.PHONY: help run check host-test apply unapply clean
+.PHONY: help run check host-test bench apply unapply clean
 help:
 	@echo 'Targets:'
 	@echo '  run        apply, build, boot and test one kernel (the main job)'
 	@echo '  check      the test command: host tier, then make run for x86_64 and arm64'
 	@echo '  host-test  build the futex-pi suite and run it on the running kernel'
+	@echo '  bench      unpatched vs patched kernel, booted alternately (BOOTS=5)'
 	@echo '  apply      apply the series to KSRC=DIR (DEBUG=1: the debug series too)'
 	@echo '  unapply    remove the series from KSRC=DIR'
 	@echo '  clean      remove $$(OUT) (the tree cache stays in ~/.cache/futex-pi-rt)'
@@ -40,6 +41,9 @@ check:
 
 host-test:
 	@scripts/host-test.sh
+
+bench:
+	@scripts/bench.sh
 
 # apply leaves the debug series out unless DEBUG=1 is given explicitly.
 apply:

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Configure (allnoconfig + kernel-config/ fragments, checked) and build a
 # kernel out of tree. A rerun with nothing changed rebuilds nothing.
-# Usage: scripts/build-kernel.sh SRCDIR BUILDDIR ARCH RT(0|1)
+# Usage: [LOCK_DEBUG=0] scripts/build-kernel.sh SRCDIR BUILDDIR ARCH RT(0|1)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -9,7 +9,9 @@ src=$(realpath "$1") bld=$(realpath -m "$2") arch=$3 rt=$4
 arch_conf "$arch"
 mkdir -p "$bld"
 
-frags="$TOP/kernel-config/base.config $TOP/kernel-config/lock-debug.config"
+frags="$TOP/kernel-config/base.config"
+# LOCK_DEBUG=0 (benchmarks): a production-like kernel without lock debugging.
+[ "${LOCK_DEBUG:-1}" = 1 ] && frags="$frags $TOP/kernel-config/lock-debug.config"
 [ "$rt" = 1 ] && frags="$frags $TOP/kernel-config/preempt-rt.config"
 frags="$frags $TOP/kernel-config/$arch.config"
 
