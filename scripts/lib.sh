@@ -81,12 +81,22 @@ tree_has_assert() {
 }
 
 # The tree runs timer softirqs in ktimers threads (6.1-rt) and starts the
-# RCU-tasks boot self test before those threads exist: patches/boot applies.
+# RCU-tasks boot self test before those threads exist: patches/testkernel's
+# rcu-tasks fix applies.
 tree_needs_boot_fix() {
 	grep -q 'timersd' "$1/kernel/softirq.c" &&
 		grep -q 'rcu_init_tasks_generic();' "$1/init/main.c" &&
 		grep -q 'rcu_tasks_initiate_self_tests();' "$1/kernel/rcu/tasks.h" &&
 		! grep -q 'core_initcall(rcu_tasks_initiate_self_tests)' "$1/kernel/rcu/tasks.h"
+}
+
+# rt_mutex_init_waiter() leaves ww_ctx alone: patches/testkernel's
+# ww_ctx fix applies (needed for PI futex deadlock detection on RT debug
+# kernels).
+tree_needs_ww_ctx_init() {
+	awk '/ void rt_mutex_init_waiter\(/ { f = 1 }
+	     f && /ww_ctx = NULL/ { exit 1 }
+	     f && /^}/ { exit 0 }' "$1/kernel/locking/rtmutex_common.h"
 }
 
 # series_patches DIR [N]: the first N (default all) patch files of DIR/series.

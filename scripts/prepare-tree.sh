@@ -30,9 +30,10 @@ esac
 
 # Decide on the pristine tree what it needs; report what it has.
 patches=
-if tree_needs_boot_fix "$pristine"; then
-	patches="$patches $(series_patches "$TOP/patches/boot")"
-fi
+# Test-kernel fixes, not part of the backport: each only where it is needed.
+tk=$TOP/patches/testkernel
+tree_needs_boot_fix "$pristine" && patches="$patches $(ls "$tk"/*-rcu-tasks-*.patch)"
+tree_needs_ww_ctx_init "$pristine" && patches="$patches $(ls "$tk"/*-rt_mutex_waiter-ww_ctx-*.patch)"
 if tree_has_fix "$pristine"; then
 	[ "$upto" = 0 ] || log "$kernel already has the upstream fix: series not applied"
 else
