@@ -16,7 +16,8 @@ frags="$TOP/kernel-config/base.config"
 frags="$frags $TOP/kernel-config/$arch.config"
 
 cc=${CROSS_COMPILE}gcc
-command -v ccache >/dev/null && cc="ccache $cc"
+# ccache with paths made relative: clones in other places share the cache.
+command -v ccache >/dev/null && cc="ccache $cc" && export CCACHE_BASEDIR=${CCACHE_BASEDIR:-/}
 kmake() {
 	make -C "$src" O="$bld" ARCH="$arch" CROSS_COMPILE="$CROSS_COMPILE" \
 		CC="$cc" HOSTCC="${HOSTCC:-gcc}" "$@"
