@@ -25,7 +25,11 @@ rt-arm64-bug      6.1-rt   arm64   0     1     bug
 rt-arm64-fixed    6.1-rt   arm64   all   1     pass
 mainline-x86      6.12-rt  x86_64  all   1     pass
 nonrt-x86-fixed   6.1      x86_64  all   0     pass
-$(for i in $(seq 1 "$nseries"); do echo "bisect-$i 6.1-rt x86_64 $i 0 builds"; done)
+$(for i in $(seq 1 "$nseries"); do
+	echo "bisect-rt-x86-$i 6.1-rt x86_64 $i 0 builds"
+	echo "bisect-rt-arm64-$i 6.1-rt arm64 $i 0 builds"
+	echo "bisect-nonrt-x86-$i 6.1 x86_64 $i 0 builds"
+done)
 "
 
 mkdir -p "$out/cells"
@@ -47,7 +51,7 @@ verdict() {
 	bug)
 		[ "$guest" = finished ] || { echo "guest $guest"; return 1; }
 		local tests lock requeue
-		tests=$(grep -E '^not ok .*kernel: WARNING' "$run/results.txt" | awk '{print $4}' | tr '\n' ' ')
+		tests=$(grep -E '^not ok .*kernel: WARNING' "$run/results.txt" | awk '{print $3}' | tr '\n' ' ')
 		lock=$(grep -c '^# kmsg: *futex_lock_pi+' "$serial")
 		requeue=$(grep -c '^# kmsg: *futex_wait_requeue_pi+' "$serial")
 		echo "assert warned from futex_lock_pi ${lock}x, futex_wait_requeue_pi ${requeue}x; during: $tests"
@@ -73,7 +77,8 @@ while read -r name tree arch upto debug expect; do
 	elif [ "$expect" = builds ]; then
 		( set -e
 		  src=$("$TOP/scripts/prepare-tree.sh" "$tree" "$out/src/$tree" "$upto" "$debug")
-		  "$TOP/scripts/build-kernel.sh" "$src" "$out/build/$tree-$arch" "$arch" 1
+		  rt=1; [ "$tree" = 6.1 ] && rt=0
+		  "$TOP/scripts/build-kernel.sh" "$src" "$out/build/$tree-$arch" "$arch" $rt
 		  echo "built $tree $arch with the first $upto patch(es)" ) >"$logf" 2>&1 || rc=$?
 		run=$out/build/$tree-$arch
 	else
