@@ -1,0 +1,54 @@
+#!/bin/bash
+# Summarise make bench's runs: per figure, the median of each side, the
+# ratio of the medians (patched / unpatched) and the range of the ratios of
+# the boots taken side by side. Writes DIR/report.md and prints it.
+# Usage: scripts/bench-report.sh DIR BOOTS "WHAT" SECONDS
+set -eu
+dir=$1 boots=$2 what=$3 secs=$4
+
+# Per figure: median of each side, ratio of the medians, and the range of
+# the ratios of the boots taken side by side (pair i = unpatched i, patched i).
+accel=$(grep -o -- '-accel [a-z]*' "$dir/patched-1.log.cmd" | head -n 1)
+{
+	echo "# futex PI series: patched / unpatched, $what"
+	echo
+	echo "$boots boots each, alternating; SMP=${SMP:-2}; QEMU $accel$( [ "$accel" = "-accel tcg" ] && echo ' (emulation: absolute numbers mean little, the ratio counts)')."
+	echo "Kernels without the debug series and without lock debugging."
+	echo
+	echo "| figure | unit | unpatched (median) | patched (median) | ratio | per-pair ratio range |"
+	echo "|---|---|---|---|---|---|"
+	awk -v boots="$boots" -v dir="$dir" '
+	function median(a, n,   i, j, t) {
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	BEGIN {
+		for (i = 1; i <= boots; i++) for (s = 0; s < 2; s++) {
+			side = s ? "patched" : "unpatched"
+			f = dir "/" side "-" i ".txt"
+			while ((getline line < f) > 0) {
+				split(line, w, " ")
+				v[side, w[1], i] = w[2]; unit[w[1]] = w[3]
+				if (!(w[1] in seen)) { seen[w[1]] = 1; order[++nf] = w[1] }
+			}
+			close(f)
+		}
+		for (k = 1; k <= nf; k++) {
+			name = order[k]
+			for (i = 1; i <= boots; i++) { a[i] = v["unpatched", name, i] + 0; b[i] = v["patched", name, i] + 0 }
+			lo = ""; hi = ""
+			for (i = 1; i <= boots; i++) if (a[i] > 0) {
+				r = b[i] / a[i]
+				if (lo == "" || r < lo) lo = r
+				if (hi == "" || r > hi) hi = r
+			}
+			ma = median(a, boots); mb = median(b, boots)
+			ratio = ma > 0 ? sprintf("%.2f", mb / ma) : "-"
+			spread = lo == "" ? "-" : sprintf("%.2f .. %.2f", lo, hi)
+			printf "| %s | %s | %.0f | %.0f | %s | %s |\n", name, unit[name], ma, mb, ratio, spread
+		}
+	}'
+	echo
+	echo "Raw figures: $dir/{unpatched,patched}-N.txt; ${secs} s in all."
+} >"$dir/report.md"
+cat "$dir/report.md"
