@@ -9,15 +9,16 @@ DEBUG   ?= 1
 SMP     ?= 2
 MEM     ?= 1024
 ACCEL   ?= auto
-export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC TESTS_EXTRA TIMEOUT BOOTS
+export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC TESTS_EXTRA TIMEOUT BOOTS DURATION
 
-.PHONY: help run check host-test bench apply unapply clean
+.PHONY: help run check host-test bench soak apply unapply clean
 help:
 	@echo 'Targets:'
 	@echo '  run        apply, build, boot and test one kernel (the main job)'
 	@echo '  check      the test command: host tier, then make run for x86_64 and arm64'
 	@echo '  host-test  build the futex-pi suite and run it on the running kernel'
 	@echo '  bench      unpatched vs patched kernel, booted alternately (BOOTS=5)'
+	@echo '  soak       stress tests on the patched 6.1-rt kernel (DURATION=1800 s)'
 	@echo '  apply      apply the series to KSRC=DIR (DEBUG=1: the debug series too)'
 	@echo '  unapply    remove the series from KSRC=DIR'
 	@echo '  clean      remove $$(OUT) (the tree cache stays in ~/.cache/futex-pi-rt)'
@@ -44,6 +45,9 @@ host-test:
 
 bench:
 	@scripts/bench.sh
+
+soak:
+	@scripts/soak.sh
 
 # apply leaves the debug series out unless DEBUG=1 is given explicitly.
 apply:
