@@ -33,6 +33,7 @@ done)
 "
 
 mkdir -p "$out/cells"
+stage "dependencies" "$TOP/scripts/deps.sh" || exit 1
 pass=0 fail=0 t0=$SECONDS
 rows= junit=
 
