@@ -1,25 +1,35 @@
 #!/bin/bash
 # Boot a kernel N times to an /init that only powers off, and count the boots
 # that did not finish within the limit. Used to measure boot reliability.
-# Usage: scripts/boot-loop.sh ARCH BUILDDIR IMAGE N [LIMIT_SECONDS]
+# With PROGRAM, each boot also runs that (static) test program, and the boots
+# in which it failed are counted too: a race's reproduction rate.
+# Usage: scripts/boot-loop.sh ARCH BUILDDIR IMAGE N [LIMIT_SECONDS [PROGRAM]]
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-arch=$1 bld=$2 image=$3 n=$4 limit=${5:-60}
+arch=$1 bld=$2 image=$3 n=$4 limit=${5:-60} prog=${6:-}
 arch_conf "$arch"
 dir=$(mktemp -d /tmp/boot-loop.XXXXXX)
 mkdir -p "$dir/tests/futex-pi" "$dir/tests/futex"
 : >"$dir/tests/list.futex-pi"
+if [ -n "$prog" ]; then
+	cp "$prog" "$dir/tests/futex-pi/"
+	echo "futex-pi/$(basename "$prog") $limit /tests/futex-pi/$(basename "$prog")" >"$dir/tests/list.futex-pi"
+fi
 : >"$dir/tests/list.futex"
 "$TEST_CC" -static -O2 -o "$dir/tests/init" "$TOP/guest/init.c"
 "$TOP/scripts/make-initramfs.sh" "$bld" "$dir/tests" "$dir/initrd"
 
-ok=0 hung=0 other=0 t0=$SECONDS
+ok=0 hung=0 other=0 failed=0 t0=$SECONDS
 for i in $(seq 1 "$n"); do
 	rc=0
 	TIMEOUT=$limit "$TOP/scripts/boot-qemu.sh" "$arch" "$image" "$dir/initrd" "$dir/serial.log" || rc=$?
 	if [ "$rc" = 0 ] && grep -q '^# runner: powering off' "$dir/serial.log"; then
 		ok=$((ok + 1))
+		if grep -q '^not ok 2 ' "$dir/serial.log"; then
+			failed=$((failed + 1))
+			cp "$dir/serial.log" "$dir/failed-$i.log"
+		fi
 	elif [ "$rc" = 124 ]; then
 		hung=$((hung + 1))
 		cp "$dir/serial.log" "$dir/hung-$i.log"
@@ -29,4 +39,4 @@ for i in $(seq 1 "$n"); do
 		cp "$dir/serial.log" "$dir/other-$i.log"
 	fi
 done
-echo "$arch $(basename "$image"): $n boots, $ok finished, $hung hung, $other other, $((SECONDS - t0)) s (logs: $dir)"
+echo "$arch $(basename "$image"): $n boots, $ok finished, $hung hung, $other other${prog:+, $(basename "$prog") failed in $failed}, $((SECONDS - t0)) s (logs: $dir)"
