@@ -52,7 +52,7 @@ verdict() {
 	bug)
 		[ "$guest" = finished ] || { echo "guest $guest"; return 1; }
 		local tests lock requeue
-		tests=$(grep -E '^not ok .*kernel: WARNING' "$run/results.txt" | awk '{print $3}' | tr '\n' ' ')
+		tests=$(grep -E '^not ok .*kernel: ' "$run/results.txt" | awk '{print $3}' | tr '\n' ' ')
 		lock=$(grep -c '^# kmsg: *futex_lock_pi+' "$serial")
 		requeue=$(grep -c '^# kmsg: *futex_wait_requeue_pi+' "$serial")
 		echo "assert warned from futex_lock_pi ${lock}x, futex_wait_requeue_pi ${requeue}x; during: $tests"
