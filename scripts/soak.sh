@@ -24,8 +24,8 @@ stage "build tests" "$TOP/scripts/build-tests.sh" "$arch" "$src" "$bld" "$tests"
 # Only the stress program, with room for its two tests and their grace time.
 run=$out/soak/$kernel-$arch-${duration}s
 mkdir -p "$run/tests/futex-pi" "$run/tests/futex"
-cp "$tests/init" "$tests/futex-pi/pi_stress" "$run/tests/"
-mv "$run/tests/pi_stress" "$run/tests/futex-pi/"
+cp "$tests/init" "$run/tests/"
+cp "$tests/futex-pi/pi_stress" "$run/tests/futex-pi/"
 echo "futex-pi/pi_stress $((2 * duration + 300)) /tests/futex-pi/pi_stress" >"$run/tests/list.futex-pi"
 : >"$run/tests/list.futex"
 "$TOP/scripts/make-initramfs.sh" "$bld" "$run/tests" "$run/initramfs.cpio"
