@@ -329,6 +329,7 @@ struct kmsg_watch {
 	int alarms;	/* alarming lines seen so far */
 	int context;	/* lines still to print after the last alarm */
 	int printed;
+	int lost;	/* reads that found records overwritten */
 };
 
 static const char * const kmsg_alarms[] = {
@@ -364,6 +365,12 @@ static inline void kmsg_watch_start(struct kmsg_watch *w)
  * "prio,seq,time,flags;text" plus optional "\n KEY=value" lines. EPIPE
  * means records were overwritten before we read them; the next read()
  * continues with the oldest record still there.
+ *
+ * Once an alarm and its context have been printed, the call returns
+ * without reading on: the verdict cannot change any more, and a kernel
+ * that warns on every loop of a stress test writes faster than a reader
+ * under emulation can keep up with, so reading to the end could take
+ * as long as the kernel keeps warning.
  */
 static inline int kmsg_watch_scan(struct kmsg_watch *w)
 {
@@ -374,9 +381,12 @@ static inline int kmsg_watch_scan(struct kmsg_watch *w)
 	if (w->fd < 0)
 		return 0;
 	for (;;) {
+		if (w->alarms && (!w->context || w->printed >= KMSG_MAX_PRINT))
+			break;
 		n = read(w->fd, rec, sizeof(rec) - 1);
 		if (n < 0 && errno == EPIPE) {
-			fprintf(stderr, "# kmsg: (records overwritten before they were read)\n");
+			if (!w->lost++)
+				fprintf(stderr, "# kmsg: (records overwritten before they were read)\n");
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
