@@ -9,7 +9,7 @@ DEBUG   ?= 1
 SMP     ?= 2
 MEM     ?= 1024
 ACCEL   ?= auto
-export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC TESTS_EXTRA TIMEOUT BOOTS DURATION
+export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL
 
 .PHONY: help run check host-test bench soak apply unapply clean
 help:
@@ -33,6 +33,7 @@ help:
 	@echo '  SMP=N MEM=MiB          guest vCPUs (default 2) and memory (default 1024)'
 	@echo '  ACCEL=auto|kvm|tcg     auto uses KVM only after a probe boot works'
 	@echo '  TIMEOUT=S              wall-clock limit of one guest (default 900)'
+	@echo '  BOOTS=N CONTROL=1      bench: boots per side; unpatched on both sides (A/A)'
 
 run:
 	@scripts/run.sh

@@ -15,8 +15,12 @@
  *			private PI futex as glibc does: cmpxchg 0 -> TID in
  *			user space, FUTEX_LOCK_PI / FUTEX_UNLOCK_PI only
  *			on contention. Figures: lock+unlock pairs per second,
- *			and how many locks per second entered the kernel.
- *			No waiter ever times out: this is the control.
+ *			how many locks and unlocks per second entered the
+ *			kernel, and the share of locks that did. Then the
+ *			same with every lock and unlock a syscall
+ *			(_syscall): the kernel paths alone, without the
+ *			user-space streaks that make the first figure
+ *			noisy. No waiter ever times out: this is the control.
  *	timeout_heavy	P processes (-p, default 4) share a PI futex in
  *			MAP_SHARED memory and take it with FUTEX_LOCK_PI
  *			and absolute CLOCK_REALTIME deadlines 5 us ahead,
@@ -37,7 +41,8 @@
  *			in ns: the futex_unlock_pi() path the fix touched.
  *
  *	Each mode runs for -d seconds (default 3; lockunlock splits it among
- *	its thread counts), so the default run takes about 12 s. Results are
+ *	its thread counts, twice: glibc-style and syscall-only), so the
+ *	default run takes about 15 s. Results are
  *	lines "bench: <name> <value> <unit>", latencies as _p50, _p99, _max,
  *	_min and _samples; comments start with '#'. The
  *	exit code is 0, or 1 when a syscall returned an error it must not
@@ -165,7 +170,7 @@ static void watchdog(int sig)
 
 static void watchdog_arm(void)
 {
-	alarm((unsigned int)duration + WATCHDOG_SLACK_S);
+	alarm(2 * (unsigned int)duration + WATCHDOG_SLACK_S);
 }
 
 /* ---- time ---- */
@@ -353,24 +358,26 @@ static int64_t *alloc_samples(int64_t period_ns, size_t *cap)
 static struct {
 	uint32_t futex;
 	int stop;
+	bool syscall_only;	/* every lock and unlock a futex syscall */
 	pthread_barrier_t start;
 } lu;
 
 struct lu_worker {
 	pthread_t thread;
-	uint64_t ops, slow;
+	uint64_t ops, slow, slow_unlocks;
 } __attribute__((aligned(64)));	/* no false sharing of the counters */
 
 static void *lu_thread(void *arg)
 {
 	struct lu_worker *w = arg;
 	uint32_t tid = sys_gettid();
-	uint64_t ops = 0, slow = 0;
+	uint64_t ops = 0, slow = 0, slow_unlocks = 0;
+	uint32_t val;
 	int ret;
 
 	pthread_barrier_wait(&lu.start);
 	while (!__atomic_load_n(&lu.stop, __ATOMIC_RELAXED)) {
-		if (!pi_lock_fast(&lu.futex, tid)) {
+		if (lu.syscall_only || !pi_lock_fast(&lu.futex, tid)) {
 			ret = sys_futex(&lu.futex,
 					FUTEX_LOCK_PI_PRIVATE, 0, NULL);
 			if (ret)
@@ -378,60 +385,97 @@ static void *lu_thread(void *arg)
 			slow++;
 		}
 		check_owner(&lu.futex, tid);
-		ret = pi_unlock(&lu.futex, tid, FUTEX_PRIVATE_FLAG);
-		if (ret)
-			die("FUTEX_UNLOCK_PI", -ret);
+		val = tid;
+		if (lu.syscall_only ||
+		    !__atomic_compare_exchange_n(&lu.futex, &val, 0, false,
+						 __ATOMIC_RELEASE,
+						 __ATOMIC_RELAXED)) {
+			ret = sys_futex(&lu.futex,
+					FUTEX_UNLOCK_PI_PRIVATE, 0, NULL);
+			if (ret)
+				die("FUTEX_UNLOCK_PI", -ret);
+			slow_unlocks++;
+		}
 		ops++;
 	}
 	w->ops = ops;
 	w->slow = slow;
+	w->slow_unlocks = slow_unlocks;
 	return NULL;
+}
+
+/* One run of @n threads for @secs seconds; returns the figures' totals. */
+static void lockunlock_run(int n, double secs, uint64_t *ops, uint64_t *slow,
+			   uint64_t *slow_unlocks, int64_t *ns)
+{
+	static struct lu_worker w[MAX_THREADS];
+	int64_t t0, t1;
+	int i, err;
+
+	lu.futex = 0;
+	lu.stop = 0;
+	pthread_barrier_init(&lu.start, NULL, n + 1);
+	for (i = 0; i < n; i++) {
+		w[i].ops = w[i].slow = w[i].slow_unlocks = 0;
+		err = pthread_create(&w[i].thread, NULL, lu_thread, &w[i]);
+		if (err)
+			die("pthread_create", err);
+	}
+	pthread_barrier_wait(&lu.start);
+	t0 = now_ns(CLOCK_MONOTONIC);
+	sleep_ns(secs * NSEC_PER_SEC);
+	__atomic_store_n(&lu.stop, 1, __ATOMIC_RELAXED);
+	t1 = now_ns(CLOCK_MONOTONIC);
+	*ops = *slow = *slow_unlocks = 0;
+	for (i = 0; i < n; i++) {
+		pthread_join(w[i].thread, NULL);
+		*ops += w[i].ops;
+		*slow += w[i].slow;
+		*slow_unlocks += w[i].slow_unlocks;
+	}
+	pthread_barrier_destroy(&lu.start);
+	if (lu.futex)
+		die("futex not free after the run", 0);
+	*ns = t1 - t0;
 }
 
 static void mode_lockunlock(void)
 {
-	static struct lu_worker w[MAX_THREADS];
 	double each = duration / nr_thread_counts;
-	int i, k, n, err;
-	char key[32];
+	uint64_t ops, slow, slow_unlocks;
+	char key[40];
+	int64_t ns;
+	int k, n;
 
 	for (k = 0; k < nr_thread_counts; k++) {
-		uint64_t ops = 0, slow = 0;
-		int64_t t0, t1;
-
 		n = nr_threads[k];
-		lu.futex = 0;
-		lu.stop = 0;
-		pthread_barrier_init(&lu.start, NULL, n + 1);
-		for (i = 0; i < n; i++) {
-			w[i].ops = w[i].slow = 0;
-			err = pthread_create(&w[i].thread, NULL, lu_thread,
-					     &w[i]);
-			if (err)
-				die("pthread_create", err);
-		}
-		pthread_barrier_wait(&lu.start);
-		t0 = now_ns(CLOCK_MONOTONIC);
-		sleep_ns(each * NSEC_PER_SEC);
-		__atomic_store_n(&lu.stop, 1, __ATOMIC_RELAXED);
-		t1 = now_ns(CLOCK_MONOTONIC);
-		for (i = 0; i < n; i++) {
-			pthread_join(w[i].thread, NULL);
-			ops += w[i].ops;
-			slow += w[i].slow;
-		}
-		pthread_barrier_destroy(&lu.start);
-		if (lu.futex)
-			die("futex not free after the run", 0);
+		lu.syscall_only = false;
+		lockunlock_run(n, each, &ops, &slow, &slow_unlocks, &ns);
 		snprintf(key, sizeof(key), "lockunlock_t%d", n);
-		figure(key, ops * NSEC_PER_SEC / (t1 - t0), "ops/s");
+		figure(key, ops * NSEC_PER_SEC / ns, "ops/s");
 		/*
 		 * How many of them entered the kernel: contended runs flip
 		 * between a fast-path streak of one thread and a convoy
 		 * through FUTEX_LOCK_PI, and this tells which one was timed.
+		 * An unlock enters the kernel only when FUTEX_WAITERS is set,
+		 * and then hands the lock to the top waiter.
 		 */
 		snprintf(key, sizeof(key), "lockunlock_t%d_kernel", n);
-		figure(key, slow * NSEC_PER_SEC / (t1 - t0), "locks/s");
+		figure(key, slow * NSEC_PER_SEC / ns, "locks/s");
+		snprintf(key, sizeof(key), "lockunlock_t%d_kernel_unlocks", n);
+		figure(key, slow_unlocks * NSEC_PER_SEC / ns, "unlocks/s");
+		snprintf(key, sizeof(key), "lockunlock_t%d_kernel_share", n);
+		figure(key, ops ? slow * 1000 / ops : 0, "permille");
+
+		/*
+		 * The same with every lock and unlock a syscall: no
+		 * user-space streaks, so this is the throughput of
+		 * futex_lock_pi() and futex_unlock_pi() themselves.
+		 */
+		lu.syscall_only = true;
+		lockunlock_run(n, each, &ops, &slow, &slow_unlocks, &ns);
+		snprintf(key, sizeof(key), "lockunlock_t%d_syscall", n);
+		figure(key, ops * NSEC_PER_SEC / ns, "ops/s");
 	}
 }
 
@@ -707,13 +751,13 @@ static const struct mode {
 	{ "timeout_latency",	mode_timeout_latency },
 	{ "handover",		mode_handover },
 };
-#define NR_MODES	(int)(sizeof(modes) / sizeof(modes[0]))
+#define NR_MODES	((int)(sizeof(modes) / sizeof(modes[0])))
 
 static void __attribute__((noreturn)) usage(const char *prog, int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: %s [-d SECONDS] [-t N[,N...]] [-p PROCS] [-m MODE[,MODE...]]\n"
-		"  -d  time per mode, default 3 (lockunlock splits it)\n"
+		"  -d  time per mode, default 3 (lockunlock splits it, and runs twice)\n"
 		"  -t  lockunlock thread counts, default 1,2,4\n"
 		"  -p  timeout_heavy processes, default 4\n"
 		"  -m  modes: lockunlock, timeout_heavy, timeout_latency, handover\n",

@@ -4,20 +4,27 @@
 # debug series and without lock debugging, runs bench/futex_pi_bench in each,
 # and reports per figure the median of each side and the ratio
 # patched/unpatched with the spread of the per-pair ratios.
-# Env: ARCH, KERNEL (6.1-rt), BOOTS (5), SMP, OUT
+# CONTROL=1 boots the unpatched kernel on both sides (an A/A run): its
+# ratios show the noise, and any bias of the boot order, of the method.
+# Env: ARCH, KERNEL (6.1-rt), BOOTS (5), SMP, CONTROL, OUT
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-kernel=${KERNEL:-6.1-rt} arch=${ARCH:-x86_64} boots=${BOOTS:-5}
+kernel=${KERNEL:-6.1-rt} arch=${ARCH:-x86_64} boots=${BOOTS:-5} control=${CONTROL:-0}
 out=$(realpath -m "${OUT:-$TOP/out}")
 arch_conf "$arch"
-dir=$out/bench/$kernel-$arch-smp${SMP:-2}
+dir=$out/bench/$kernel-$arch-smp${SMP:-2}$([ "$control" = 1 ] && echo -control)
 bld=$out/build/$kernel-$arch-bench
 mkdir -p "$dir/extra" "$dir/tests/futex-pi" "$dir/tests/futex"
 t0=$SECONDS
 
 stage "dependencies" "$TOP/scripts/deps.sh"
 for v in unpatched patched; do
+	if [ "$v" = patched ] && [ "$control" = 1 ]; then
+		log "control run: the unpatched kernel stands in for the patched one"
+		cp "$dir/unpatched.img" "$dir/patched.img"
+		continue
+	fi
 	upto=0
 	[ "$v" = patched ] && upto=all
 	src=$(stage "tree $kernel, $v" "$TOP/scripts/prepare-tree.sh" "$kernel" "$out/src/$kernel" "$upto" 0)
@@ -43,4 +50,5 @@ for i in $(seq 1 "$boots"); do
 	done
 done
 
-"$TOP/scripts/bench-report.sh" "$dir" "$boots" "$kernel $arch" "$((SECONDS - t0))"
+"$TOP/scripts/bench-report.sh" "$dir" "$boots" \
+	"$kernel $arch$([ "$control" = 1 ] && echo ', CONTROL: unpatched on both sides')" "$((SECONDS - t0))"
