@@ -18,7 +18,7 @@ help:
 	@echo '  check      the test command: host tier, then make run for x86_64 and arm64'
 	@echo '  host-test  build the futex-pi suite and run it on the running kernel'
 	@echo '  bench      unpatched vs patched kernel, booted alternately (BOOTS=5)'
-	@echo '  soak       stress tests on the patched 6.1-rt kernel (DURATION=1800 s)'
+	@echo '  soak       stress tests on the patched 6.1-rt kernel (DURATION=1800 s in all)'
 	@echo '  apply      apply the series to KSRC=DIR (DEBUG=1: the debug series too)'
 	@echo '  unapply    remove the series from KSRC=DIR'
 	@echo '  clean      remove $$(OUT) (the tree cache stays in ~/.cache/futex-pi-rt)'
