@@ -13,7 +13,11 @@ set -eu
 kernel=${KERNEL:-6.1-rt} arch=${ARCH:-x86_64} boots=${BOOTS:-5} control=${CONTROL:-0}
 out=$(realpath -m "${OUT:-$TOP/out}")
 arch_conf "$arch"
-dir=$out/bench/$kernel-$arch-smp${SMP:-2}$([ "$control" = 1 ] && echo -control)
+suffix= what="$kernel $arch"
+if [ "$control" = 1 ]; then
+	suffix=-control what="$what, CONTROL: unpatched on both sides"
+fi
+dir=$out/bench/$kernel-$arch-smp${SMP:-2}$suffix
 bld=$out/build/$kernel-$arch-bench
 mkdir -p "$dir/extra" "$dir/tests/futex-pi" "$dir/tests/futex"
 t0=$SECONDS
@@ -50,5 +54,4 @@ for i in $(seq 1 "$boots"); do
 	done
 done
 
-"$TOP/scripts/bench-report.sh" "$dir" "$boots" \
-	"$kernel $arch$([ "$control" = 1 ] && echo ', CONTROL: unpatched on both sides')" "$((SECONDS - t0))"
+"$TOP/scripts/bench-report.sh" "$dir" "$boots" "$what" "$((SECONDS - t0))"
