@@ -25,9 +25,11 @@ fetch_debian_source() {
 	die "no 6.1 source of package linux downloads; check apt's deb-src entries"
 }
 
-# commit_tree DIR: record the pristine tree as a git repository.
+# commit_tree DIR: record the pristine tree as a git repository. Automatic
+# gc is off: after a commit of some 80,000 loose objects it would repack them
+# in the background for minutes, on the cores the kernel build needs.
 commit_tree() {
-	(cd "$1" && git init -q && git add -A -f &&
+	(cd "$1" && git init -q && git config gc.auto 0 && git add -A -f &&
 	 git -c user.name=futex-pi-rt -c user.email=futex-pi-rt@localhost \
 	     commit -q -m "pristine $(basename "$1")" && git tag base) >/dev/null
 }
