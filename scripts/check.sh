@@ -78,15 +78,24 @@ verdict() {
 		[ "$lock" -gt 0 ] && [ "$requeue" -gt 0 ] && [ -z "$other" ] && [ -z "$quiet" ] ;;
 	einval)
 		[ "$guest" = finished ] || { echo "guest $guest"; return 1; }
-		local line others errs asserts
+		local line others errs asserts rare
 		line=$(grep -m1 -E 'processes: .* EINVAL' "$serial" | sed 's/^ *# *//')
-		# Only pi_stress fails, with a clean kernel log, and every
-		# error it counted is EINVAL.
+		# Only pi_stress fails, with a clean kernel log, and its lock
+		# calls fail with EINVAL only: the stale pi_state reused.
+		# Two rarer errnos come from the same stale pi_state (the
+		# suite's README has the counts; the whole series never shows
+		# them): an unlock that finds the word no longer naming its
+		# caller (EPERM, threads) and FUTEX_OWNER_DIED set while nobody
+		# died (EOWNERDEAD, processes). Any other errno is unexpected.
 		others=$(grep '^not ok ' "$run/results.txt" | grep -v '^not ok futex-pi/pi_stress # exit status 1 (' | head -n 1)
-		errs=$(tr -d '\r' <"$serial" | grep -E 'pi_stress.c:[0-9]+:.*thread [0-9]+: [0-9]+ failures, last' |
-			grep -v 'last Invalid argument$' | head -n 1)
+		errs=$(tr -d '\r' <"$serial" | grep -E 'pi_stress.c:[0-9]+:.*(thread [0-9]+: (lock|unlock)|process [0-9]+): ' |
+			grep -vE 'thread [0-9]+: lock: [0-9]+ failures: Invalid argument$' |
+			grep -vE 'thread [0-9]+: unlock: [0-9]+ failures: Operation not permitted$' |
+			grep -vE 'process [0-9]+: [0-9]+ failures: Owner died$' | head -n 1)
+		rare=$(tr -d '\r' <"$serial" | grep -cE '(unlock: [0-9]+ failures: Operation not permitted|[0-9]+ failures: Owner died)$')
 		asserts=$(grep -E 'pi_stress.c:[0-9]+:.*Expected' "$serial" |
 			grep -vE '== (failed|sum\.einval) \(' | head -n 1)
+		[ "$rare" = 0 ] || line="$line; EPERM on unlock or EOWNERDEAD in $rare thread(s)/process(es)"
 		echo "${line:-no EINVAL line}${others:+; but also: $others}${errs:+; but also: $errs}${asserts:+; but also: $asserts}"
 		grep -qE '^not ok futex-pi/pi_stress # exit status 1 \(' "$run/results.txt" &&
 			grep -qE 'processes: .* [1-9][0-9]* EINVAL' "$serial" &&

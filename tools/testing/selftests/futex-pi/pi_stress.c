@@ -71,9 +71,34 @@ struct stresser {
 	pthread_t thread;
 	int op;			/* 0: owner, locks without a deadline */
 	clockid_t clock;
-	long acquired, timedout, failed, violations;
-	int last_err;
+	long acquired, timedout, violations;
+	long lock_failed, unlock_failed;
+	uint64_t lock_errs, unlock_errs;	/* bit N: errno N was seen */
 };
+
+static void note_failure(long *failed, uint64_t *errs, int err)
+{
+	(*failed)++;
+	if (err > 0 && err < 64)
+		*errs |= 1ULL << err;
+	else
+		*errs |= 1ULL;	/* out of range: bit 0 */
+}
+
+/* "Invalid argument, Operation not permitted": the errnos in @errs. */
+static const char *errno_names(uint64_t errs, char *buf, size_t len)
+{
+	size_t n = 0;
+	int e;
+
+	buf[0] = '\0';
+	for (e = 0; e < 64 && n < len; e++) {
+		if (errs & (1ULL << e))
+			n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
+				      e ? strerror(e) : "other");
+	}
+	return buf;
+}
 
 /* glibc-style lock: user space cmpxchg first, the kernel when contended. */
 static int stress_lock(struct stresser *t, pid_t tid, int64_t timeout_ns)
@@ -115,8 +140,7 @@ static void *stresser_fn(void *arg)
 			continue;
 		}
 		if (ret) {
-			t->failed++;
-			t->last_err = -ret;
+			note_failure(&t->lock_failed, &t->lock_errs, -ret);
 			continue;
 		}
 		t->acquired++;
@@ -127,10 +151,8 @@ static void *stresser_fn(void *arg)
 				__asm__ __volatile__("" ::: "memory");
 		}
 		ret = stress_unlock(t, tid);
-		if (ret) {
-			t->failed++;
-			t->last_err = -ret;
-		}
+		if (ret)
+			note_failure(&t->unlock_failed, &t->unlock_errs, -ret);
 	}
 	return NULL;
 }
@@ -166,6 +188,7 @@ TEST_F_TIMEOUT(pi_stress, unlock_vs_leaving_waiters, 3600 + STRESS_GRACE_S)
 	struct stresser t[NR_WAITERS + 1] = {};
 	bool pi2 = futex_lock_op_supported(FUTEX_LOCK_PI2_PRIVATE);
 	long acquired = 0, timedout = 0, failed = 0, violations = 0;
+	char names[256];
 	int i;
 
 	ASSERT_NE(NULL, s);
@@ -184,11 +207,16 @@ TEST_F_TIMEOUT(pi_stress, unlock_vs_leaving_waiters, 3600 + STRESS_GRACE_S)
 		ASSERT_EQ(0, join_within(t[i].thread, STRESS_GRACE_S * 1000 / 2));
 		acquired += t[i].acquired;
 		timedout += t[i].timedout;
-		failed += t[i].failed;
+		failed += t[i].lock_failed + t[i].unlock_failed;
 		violations += t[i].violations;
-		if (t[i].failed)
-			TH_LOG("thread %d: %ld failures, last %s", i,
-			       t[i].failed, strerror(t[i].last_err));
+		if (t[i].lock_failed)
+			TH_LOG("thread %d: lock: %ld failures: %s", i,
+			       t[i].lock_failed,
+			       errno_names(t[i].lock_errs, names, sizeof(names)));
+		if (t[i].unlock_failed)
+			TH_LOG("thread %d: unlock: %ld failures: %s", i,
+			       t[i].unlock_failed,
+			       errno_names(t[i].unlock_errs, names, sizeof(names)));
 	}
 	TH_LOG("%ld acquisitions (owner %ld), %ld timeouts, %ld failures",
 	       acquired, t[0].acquired, timedout, failed);
@@ -213,7 +241,7 @@ TEST_F_TIMEOUT(pi_stress, unlock_vs_leaving_waiters, 3600 + STRESS_GRACE_S)
 
 struct proc_stats {
 	long acquired, timedout, einval, failed, violations;
-	int last_err;
+	uint64_t errs;		/* bit N: errno N was seen */
 };
 
 struct shared_area {
@@ -250,21 +278,17 @@ static void timedlock_child(struct shared_area *sh, int idx, pid_t parent,
 			continue;
 		case EOWNERDEAD:	/* nobody dies here: still a failure */
 			pthread_mutex_consistent(&sh->mutex);
-			st->failed++;
-			st->last_err = ret;
+			note_failure(&st->failed, &st->errs, ret);
 			break;
 		default:
-			st->failed++;
-			st->last_err = ret;
+			note_failure(&st->failed, &st->errs, ret);
 			continue;
 		}
 		st->acquired++;
 		critical_section(&sh->crit, &st->violations);
 		ret = pthread_mutex_unlock(&sh->mutex);
-		if (ret) {
-			st->failed++;
-			st->last_err = ret;
-		}
+		if (ret)
+			note_failure(&st->failed, &st->errs, ret);
 	}
 	_exit(0);
 }
@@ -287,6 +311,7 @@ TEST_F_TIMEOUT(pi_stress, shared_robust_timedlock, 3600 + STRESS_GRACE_S)
 	int n = nr_procs(), i, status, alive;
 	struct proc_stats sum = {};
 	pid_t parent = getpid();
+	char names[256];
 	pthread_mutexattr_t attr;
 	struct shared_area *sh;
 	pid_t pids[MAX_PROCS];
@@ -337,8 +362,8 @@ TEST_F_TIMEOUT(pi_stress, shared_robust_timedlock, 3600 + STRESS_GRACE_S)
 		sum.failed += sh->st[i].failed;
 		sum.violations += sh->st[i].violations;
 		if (sh->st[i].failed)
-			TH_LOG("process %d: %ld failures, last %s", i,
-			       sh->st[i].failed, strerror(sh->st[i].last_err));
+			TH_LOG("process %d: %ld failures: %s", i, sh->st[i].failed,
+			       errno_names(sh->st[i].errs, names, sizeof(names)));
 	}
 	TH_LOG("%d processes: %ld acquisitions, %ld timeouts, %ld EINVAL",
 	       n, sum.acquired, sum.timedout, sum.einval);
