@@ -21,9 +21,11 @@ ksft=$src/tools/testing/selftests
 suite=$TOP/tools/testing/selftests/futex-pi
 # kselftest timeout of a directory: its "settings" file, else 45 s.
 ksft_timeout() { sed -n 's/^timeout=//p' "$1/settings" 2>/dev/null | grep . || echo 45; }
+# tmake DIR OUTPUT [CFLAGS]: build a kselftest directory (its Makefile
+# appends to CFLAGS from the environment).
 tmake() {
 	mkdir -p "$2"
-	make -C "$1" OUTPUT="$2" CC="$TEST_CC" LDFLAGS=-static \
+	CFLAGS=${3:-} make -C "$1" OUTPUT="$2" CC="$TEST_CC" LDFLAGS=-static \
 		KHDR_INCLUDES="$khdr" >>"$out/build.log" 2>&1 ||
 		{ tail -n 20 "$out/build.log" >&2; die "building $1 failed (log: $out/build.log)"; }
 }
@@ -50,13 +52,26 @@ done >"$out/list.futex-pi"
 
 [ "$arch" = host ] && exit 0
 
-# The tree's own futex selftests, invoked as their run.sh invokes them
+# The tree's own futex selftests, built from a staged copy with
+# patches/selftests applied: the waits of the wake tests are multiplied by
+# FUTEX_TIME_SCALE for emulated guests (the README has the measured
+# false-failure rates that chose it). Invoked as their run.sh invokes them
 # (run.sh itself keeps only the last exit code, so we don't use it).
-tmake "$ksft/futex/functional" "$out/futex"
+scale=${FUTEX_TIME_SCALE:-20}
+case $scale in '' | *[!0-9]* | 0*) die "FUTEX_TIME_SCALE must be a positive integer, not '$scale'" ;; esac
+rsync -a --delete "$ksft/futex/" "$stage/futex/"
+for p in $(series_patches "$TOP/patches/selftests"); do
+	patch -d "$stage" -p4 -s -F0 -N --no-backup-if-mismatch <"$p" >>"$out/build.log" 2>&1 ||
+		{ tail -n 5 "$out/build.log" >&2; die "$(basename "$p") does not apply to $ksft/futex (log: $out/build.log)"; }
+done
+tmake "$stage/futex/functional" "$out/futex" "-DFUTEX_TIME_SCALE=$scale"
+grep -q -- "-DFUTEX_TIME_SCALE=$scale .*futex_requeue\.c" "$out/build.log" ||
+	die "futex_requeue was not built with FUTEX_TIME_SCALE=$scale (log: $out/build.log)"
+echo "$scale" >"$out/futex-time-scale"
 t=$(ksft_timeout "$ksft/futex")
 sed -n 's/ *\$COLOR//; s|^\./\(futex_[a-z_]*\)\(.*\)$|\1\2|p' "$ksft/futex/functional/run.sh" |
 while read -r prog args; do
 	name=futex/$prog$(echo "$args" | tr -d ' ')
 	echo "$name $t /tests/futex/$prog $args"
 done | awk '!seen[$1]++' >"$out/list.futex"
-log "built $(wc -l <"$out/list.futex-pi") futex-pi and $(wc -l <"$out/list.futex") futex programs for $arch"
+log "built $(wc -l <"$out/list.futex-pi") futex-pi and $(wc -l <"$out/list.futex") futex programs for $arch (FUTEX_TIME_SCALE=$scale)"
