@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_TESTS	256
+#define MAX_TESTS	4096
 #define MAX_ARGS	32
 #define LINE_MAX_LEN	4096
 
@@ -112,7 +112,7 @@ static void setup(void)
 
 static void load_list(const char *path)
 {
-	static char buf[65536];
+	static char buf[1 << 20];
 	char *line, *save, *tok, *s;
 	ssize_t len;
 	int fd, i;
