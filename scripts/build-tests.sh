@@ -22,10 +22,11 @@ suite=$TOP/tools/testing/selftests/futex-pi
 # kselftest timeout of a directory: its "settings" file, else 45 s.
 ksft_timeout() { sed -n 's/^timeout=//p' "$1/settings" 2>/dev/null | grep . || echo 45; }
 # tmake DIR OUTPUT [CFLAGS]: build a kselftest directory (its Makefile
-# appends to CFLAGS from the environment).
+# appends to CFLAGS from the environment). V=1: the log shows the compiler
+# command lines (newer lib.mk prints only "CC name" otherwise).
 tmake() {
 	mkdir -p "$2"
-	CFLAGS=${3:-} make -C "$1" OUTPUT="$2" CC="$TEST_CC" LDFLAGS=-static \
+	CFLAGS=${3:-} make -C "$1" V=1 OUTPUT="$2" CC="$TEST_CC" LDFLAGS=-static \
 		KHDR_INCLUDES="$khdr" >>"$out/build.log" 2>&1 ||
 		{ tail -n 20 "$out/build.log" >&2; die "building $1 failed (log: $out/build.log)"; }
 }
