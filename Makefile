@@ -11,11 +11,12 @@ MEM     ?= 1024
 ACCEL   ?= auto
 export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL
 
-.PHONY: help run check host-test bench soak apply unapply clean
+.PHONY: help run check selftest host-test bench soak apply unapply clean
 help:
 	@echo 'Targets:'
 	@echo '  run        apply, build, boot and test one kernel (the main job)'
 	@echo '  check      the test command: host tier, then make run for x86_64 and arm64'
+	@echo '  selftest   test the verdict code on recorded serial logs (seconds)'
 	@echo '  host-test  build the futex-pi suite and run it on the running kernel'
 	@echo '  bench      unpatched vs patched kernel, booted alternately (BOOTS=5)'
 	@echo '  soak       stress tests on the patched 6.1-rt kernel (DURATION=1800 s in all)'
@@ -40,6 +41,9 @@ run:
 
 check:
 	@scripts/check.sh
+
+selftest:
+	@scripts/verdict_test.py
 
 host-test:
 	@scripts/host-test.sh

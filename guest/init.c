@@ -16,6 +16,7 @@
  * upstream futex programs whose fixed waits an emulated guest misses are
  * built with those waits scaled, see scripts/build-tests.sh.)
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -45,16 +46,7 @@ static struct test tests[MAX_TESTS];
 static int ntests;
 static int kmsg_fd = -1;
 
-/* What marks a kernel log record as a failure of the run. */
-static const char *const bad_patterns[] = {
-	"WARNING:", "BUG:", "Oops", "Kernel panic", "general protection",
-	"possible recursive locking", "possible circular locking",
-	"inconsistent lock state", "DEBUG_LOCKS_WARN_ON",
-	"rcu_preempt detected stalls", "rcu: INFO:", "self-detected stall",
-	"blocked for more than", "soft lockup", "hard LOCKUP",
-	"scheduling while atomic", "sleeping function called from invalid context",
-	"Call Trace:", "Call trace:",
-};
+#include "../tools/testing/selftests/futex-pi/kmsg_alarms.h"
 
 /* Write one whole line with one write(), so the console keeps it whole. */
 static void out(const char *fmt, ...)
@@ -149,71 +141,278 @@ static void load_list(const char *path)
 }
 
 /*
- * Print the kernel log records written since the last call. Returns the
- * number of records that match a bad pattern; when there is one, every new
- * record is printed so that the whole report (with its call trace) shows.
+ * The kernel log, read from /dev/kmsg. Each read() returns one record,
+ * "prio,seq,time,flags;text" and optional "\n KEY=value" lines. Only
+ * records of facility 0 (prio < 8) are the kernel's own. A gap in the
+ * sequence numbers means records were lost: overwritten before we read
+ * them (EPIPE), or longer than our buffer (EINVAL, and the kernel skips
+ * them). A run that lost records is not clean.
+ *
+ * Records are kept back while the log is clean, so that a clean run
+ * prints nothing; from the first complaint on, every record is printed,
+ * the kept ones first, so that a report shows whole with its stack.
  */
-static int check_kmsg(char *first_bad, size_t first_bad_len)
+struct kscan {
+	int bad;			/* complaints seen */
+	char first_bad[512];
+	unsigned long long lost;	/* records lost */
+	int loud;			/* print records as they come */
+	size_t used, nkept, hidden;	/* records kept back, and dropped */
+};
+
+static char kept[1 << 20];
+static unsigned long long next_seq;	/* records 0.. are expected */
+
+static void kscan_begin(struct kscan *k)
 {
-	static char recs[1 << 20];
-	size_t used = 0;
-	char rec[LINE_MAX_LEN];
-	int bad = 0;
+	memset(k, 0, sizeof(*k));
+}
+
+static void kscan_flush(struct kscan *k)
+{
 	char *p;
 
+	if (k->hidden)
+		out("# kmsg: (%zu earlier records not shown)", k->hidden);
+	for (p = kept; p < kept + k->used; p += strlen(p) + 1)
+		out("%s", p);
+	k->used = 0;
+	k->nkept = 0;
+	k->hidden = 0;
+}
+
+/* Read every record available now. */
+static void kscan_read(struct kscan *k)
+{
+	static char rec[16384];
+	char line[LINE_MAX_LEN + 32];
+	unsigned long long seq;
+	unsigned int prio;
+	size_t i, len;
+	int kernel;
+	char *text;
+
 	if (kmsg_fd < 0)
-		return 0;
+		return;
 	for (;;) {
 		ssize_t n = read(kmsg_fd, rec, sizeof(rec) - 1);
-		size_t k;
 
-		if (n < 0 && errno == EPIPE) {
-			out("# kmsg: (records lost: the log buffer wrapped)");
-			continue;
-		}
+		if (n < 0 && (errno == EPIPE || errno == EINVAL || errno == EINTR))
+			continue;	/* the sequence gap counts the loss */
 		if (n <= 0)
 			break;
 		rec[n] = '\0';
-		/* "prio,seq,time,flags;message\n": keep the message. */
-		p = strchr(rec, ';');
-		p = p ? p + 1 : rec;
-		p[strcspn(p, "\n")] = '\0';
-		for (k = 0; k < sizeof(bad_patterns) / sizeof(bad_patterns[0]); k++) {
-			if (strstr(p, bad_patterns[k])) {
-				if (!bad && first_bad)
-					snprintf(first_bad, first_bad_len, "%.400s", p);
-				bad++;
-				break;
+		if (sscanf(rec, "%u,%llu,", &prio, &seq) != 2)
+			continue;
+		if (seq > next_seq) {
+			k->lost += seq - next_seq;
+			snprintf(line, sizeof(line),
+				 "# kmsg: (%llu records lost before seq %llu)",
+				 seq - next_seq, seq);
+			if (!k->loud)
+				kscan_flush(k);
+			k->loud = 1;
+			out("%s", line);
+		}
+		next_seq = seq + 1;
+
+		text = strchr(rec, ';');
+		text = text ? text + 1 : rec;
+		text[strcspn(text, "\n")] = '\0';
+		kernel = (prio >> 3) == 0;
+		if (kernel) {
+			for (i = 0; i < sizeof(kmsg_alarms) / sizeof(kmsg_alarms[0]); i++) {
+				if (strstr(text, kmsg_alarms[i]))
+					break;
+			}
+			if (i < sizeof(kmsg_alarms) / sizeof(kmsg_alarms[0])) {
+				if (!k->bad++)
+					snprintf(k->first_bad, sizeof(k->first_bad),
+						 "%.400s", text);
+				if (!k->loud)
+					kscan_flush(k);
+				k->loud = 1;
 			}
 		}
-		k = strlen(p);
-		if (used + k + 1 < sizeof(recs)) {
-			memcpy(recs + used, p, k + 1);
-			used += k + 1;
+		snprintf(line, sizeof(line), "# kmsg%s: %.*s",
+			 kernel ? "" : "(user)", LINE_MAX_LEN, text);
+		if (k->loud) {
+			out("%s", line);
+			continue;
 		}
+		len = strlen(line) + 1;
+		if (k->used + len > sizeof(kept)) {
+			/* Keep the newest: drop everything kept so far. */
+			k->hidden += k->nkept;
+			k->used = 0;
+			k->nkept = 0;
+		}
+		memcpy(kept + k->used, line, len);
+		k->used += len;
+		k->nkept++;
 	}
-	if (bad) {
-		for (p = recs; p < recs + used; p += strlen(p) + 1)
-			out("# kmsg: %s", p);
-	}
-	return bad;
 }
 
-/* Run one program; return its wait status, or -1 if it timed out. */
-static int run_one(struct test *t, double *secs)
+/* Print everything kept back, e.g. after a timeout. */
+static void kscan_show(struct kscan *k)
 {
-	char buf[LINE_MAX_LEN], line[LINE_MAX_LEN];
+	kscan_read(k);
+	if (!k->loud)
+		kscan_flush(k);
+	k->loud = 1;
+}
+
+/* A live user process other than /init, or 0. */
+static int user_process(const char *pid, char *comm, size_t commlen)
+{
+	char path[300], buf[512], *p, state = 0;
+	unsigned long flags = 0;
+	ssize_t n;
+	int fd;
+
+	if (!strcmp(pid, "1"))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid pgrp session tty tpgid flags ..." */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return 0;
+	if (flags & 0x00200000 || state == 'Z')	/* PF_KTHREAD, or dead */
+		return 0;
+	snprintf(comm, commlen, "%.*s", (int)(p - strchr(buf, '(') - 1),
+		 strchr(buf, '(') + 1);
+	return 1;
+}
+
+/*
+ * Kill every process but /init and reap them (and any zombie). /init is
+ * PID 1: orphans are its children. Returns how many were still alive;
+ * their names go to @names.
+ */
+static int kill_leftovers(char *names, size_t len)
+{
+	char comm[64];
+	struct dirent *d;
+	int n = 0, i;
+	DIR *dir;
+
+	names[0] = '\0';
+	dir = opendir("/proc");
+	if (dir) {
+		while ((d = readdir(dir))) {
+			if (d->d_name[0] < '1' || d->d_name[0] > '9')
+				continue;
+			if (!user_process(d->d_name, comm, sizeof(comm)))
+				continue;
+			if (n++ < 8)
+				snprintf(names + strlen(names), len - strlen(names),
+					 "%s%s", names[0] ? "," : "", comm);
+		}
+		closedir(dir);
+	}
+	if (n)
+		kill(-1, SIGKILL);
+	/* Reap; give up after 5 s (a task stuck in the kernel). */
+	for (i = 0; i < 500; i++) {
+		pid_t r = waitpid(-1, NULL, WNOHANG);
+
+		if (r < 0 || (r == 0 && !n))
+			break;
+		if (r == 0)
+			usleep(10000);
+	}
+	return n;
+}
+
+/* Show the blocked tasks and every task's stack in the kernel log. */
+static void dump_tasks(void)
+{
+	int fd = open("/proc/sysrq-trigger", O_WRONLY);
+
+	if (fd < 0) {
+		out("# runner: no /proc/sysrq-trigger (%s): no task dump",
+		    strerror(errno));
+		return;
+	}
+	if (write(fd, "w", 1) < 0 || write(fd, "t", 1) < 0)
+		out("# runner: sysrq: %s", strerror(errno));
+	close(fd);
+}
+
+/* Append the kernel's part of a verdict to @why. */
+static void kernel_why(const struct kscan *k, char *why, size_t len)
+{
+	size_t n = strlen(why);
+
+	if (k->bad)
+		n += snprintf(why + n, len - n, "%skernel: %s", n ? "; " : "",
+			      k->first_bad);
+	if (k->lost && n < len)
+		snprintf(why + n, len - n, "%skernel log: %llu records lost",
+			 n ? "; " : "", k->lost);
+}
+
+struct result {
+	int status;		/* wait status */
+	int timed_out;
+	int leftovers;
+	char leftover_names[256];
+	double secs;
+};
+
+/* The first "not ok" result the running program printed itself. */
+static char self_failed[256];
+
+/* Copy a program's output, indented, a whole line at a time. */
+static ssize_t copy_output(int fd, char *line, size_t *linelen)
+{
+	char buf[LINE_MAX_LEN];
+	ssize_t n, i;
+
+	n = read(fd, buf, sizeof(buf));
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\n' || *linelen == LINE_MAX_LEN - 1) {
+			line[*linelen] = '\0';
+			out("    %s", line);
+			if (!self_failed[0] && !strncmp(line, "not ok ", 7))
+				snprintf(self_failed, sizeof(self_failed), "%.200s", line);
+			*linelen = 0;
+			if (buf[i] == '\n')
+				continue;
+		}
+		line[(*linelen)++] = buf[i];
+	}
+	return n;
+}
+
+/*
+ * Run one program until it exits or its time is up, copying its output
+ * and reading the kernel log meanwhile. Output that a leftover process
+ * still holds open is not waited for. Returns -1 if it could not start.
+ */
+static int run_one(struct test *t, struct kscan *k, struct result *r)
+{
 	double start = now(), deadline = start + t->timeout;
+	char line[LINE_MAX_LEN];
 	size_t linelen = 0;
-	int pfd[2], status = 0;
-	int timed_out = 0;
+	int pfd[2], exited = 0, pipe_open = 1, i;
 	pid_t pid;
 
+	memset(r, 0, sizeof(*r));
+	self_failed[0] = '\0';
 	if (pipe(pfd) < 0)
-		return -2;
+		return -1;
 	pid = fork();
 	if (pid < 0)
-		return -2;
+		return -1;
 	if (pid == 0) {
 		char dir[LINE_MAX_LEN], *slash;
 
@@ -235,61 +434,101 @@ static int run_one(struct test *t, double *secs)
 		_exit(127);
 	}
 	close(pfd[1]);
+	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 
-	for (;;) {
-		struct pollfd pf = { .fd = pfd[0], .events = POLLIN };
+	while (!exited) {
+		struct pollfd pf[2] = {
+			{ .fd = pipe_open ? pfd[0] : -1, .events = POLLIN },
+			{ .fd = kmsg_fd, .events = POLLIN },
+		};
 		int left = (int)((deadline - now()) * 1000);
-		ssize_t n, i;
 
 		if (left <= 0) {
-			timed_out = 1;
+			r->timed_out = 1;
+			dump_tasks();
+			kscan_show(k);
 			kill(-pid, SIGKILL);
 			break;
 		}
-		if (poll(&pf, 1, left) <= 0)
-			continue;
-		n = read(pfd[0], buf, sizeof(buf));
-		if (n <= 0)
-			break;
-		for (i = 0; i < n; i++) {
-			if (buf[i] == '\n' || linelen == sizeof(line) - 1) {
-				line[linelen] = '\0';
-				out("    %s", line);
-				linelen = 0;
-				if (buf[i] == '\n')
-					continue;
-			}
-			line[linelen++] = buf[i];
-		}
+		/* Wake up now and then to see whether the program exited. */
+		poll(pf, 2, left < 100 ? left : 100);
+		if (pf[0].revents & POLLIN)
+			copy_output(pfd[0], line, &linelen);
+		else if (pf[0].revents)
+			pipe_open = 0;	/* every writer closed it */
+		if (pf[1].revents & POLLIN)
+			kscan_read(k);
+		exited = waitpid(pid, &r->status, WNOHANG) == pid;
 	}
+	if (!exited) {
+		/* Killed above; wait up to 5 s for it to die. */
+		for (i = 0; i < 500 && waitpid(pid, &r->status, WNOHANG) != pid; i++)
+			usleep(10000);
+	}
+	/*
+	 * Leftovers (children in other sessions or process groups) die first,
+	 * so that the output they hold open ends; then whatever is buffered
+	 * is copied, without waiting for more.
+	 */
+	r->leftovers = kill_leftovers(r->leftover_names, sizeof(r->leftover_names));
+	while (copy_output(pfd[0], line, &linelen) > 0)
+		;
 	if (linelen) {
 		line[linelen] = '\0';
 		out("    %s", line);
 	}
 	close(pfd[0]);
-	/* The program's own children are in its session: reap them too. */
-	kill(-pid, SIGKILL);
-	waitpid(pid, &status, 0);
-	*secs = now() - start;
-	return timed_out ? -1 : status;
+	r->secs = now() - start;
+	kscan_read(k);
+	return 0;
+}
+
+/*
+ * Lock debugging switches itself off after its first report, or when the
+ * kernel is tainted; the assertions the tests rely on are dead then.
+ * Returns 1 if it is still on, 0 if off, -1 if this kernel has none.
+ */
+static int debug_locks_on(void)
+{
+	char buf[8192], *p;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/lockdep_stats", O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strstr(buf, "debug_locks:");
+	if (!p)
+		return -1;
+	return atoi(p + strlen("debug_locks:")) ? 1 : 0;
 }
 
 int main(void)
 {
-	int pass = 0, fail = 0, skip = 0, i;
-	char first_bad[512];
+	int pass = 0, fail = 0, skip = 0, i, dl;
+	char boot_why[1024];
+	struct kscan k;
 
 	setup();
 	load_list("/tests/list");
 
 	out("TAP version 13");
-	out("1..%d", ntests + 1);
+	out("1..%d", ntests + 2);
 
+	kscan_begin(&k);
+	kscan_read(&k);
+	boot_why[0] = '\0';
+	kernel_why(&k, boot_why, sizeof(boot_why));
 	if (kmsg_fd < 0) {
 		out("not ok 1 boot # cannot read /dev/kmsg: %s", strerror(errno));
 		fail++;
-	} else if (check_kmsg(first_bad, sizeof(first_bad))) {
-		out("not ok 1 boot # kernel: %s", first_bad);
+	} else if (boot_why[0]) {
+		out("not ok 1 boot # %s", boot_why);
 		fail++;
 	} else {
 		out("ok 1 boot");
@@ -298,36 +537,56 @@ int main(void)
 
 	for (i = 0; i < ntests; i++) {
 		struct test *t = &tests[i];
-		double secs = 0;
-		char why[640] = "";
-		int st, kbad;
+		char why[1024] = "";
+		struct result r;
+		int st;
 
 		out("# runner: %s: starting (limit %d s)", t->name, t->timeout);
-		st = run_one(t, &secs);
-		kbad = check_kmsg(first_bad, sizeof(first_bad));
-
-		if (st == -1)
-			snprintf(why, sizeof(why), "TIMEOUT after %d s", t->timeout);
-		else if (st == -2)
+		kscan_begin(&k);
+		if (run_one(t, &k, &r) < 0)
 			snprintf(why, sizeof(why), "cannot start: %s", strerror(errno));
+		st = r.status;
+		if (why[0])
+			;
+		else if (r.timed_out)
+			snprintf(why, sizeof(why), "TIMEOUT after %d s", t->timeout);
 		else if (WIFSIGNALED(st))
 			snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(st));
 		else if (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 4)
 			snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(st));
-		if (kbad)
+		else if (self_failed[0])
+			/* Its exit status does not see its own failure. */
+			snprintf(why, sizeof(why), "exit status %d but it printed \"%s\"",
+				 WEXITSTATUS(st), self_failed);
+		if (r.leftovers)
 			snprintf(why + strlen(why), sizeof(why) - strlen(why),
-				 "%skernel: %s", why[0] ? "; " : "", first_bad);
+				 "%sleft %d process(es) running: %s", why[0] ? "; " : "",
+				 r.leftovers, r.leftover_names);
+		kernel_why(&k, why, sizeof(why));
 
 		if (why[0]) {
-			out("not ok %d %s # %s (%.1f s)", i + 2, t->name, why, secs);
+			out("not ok %d %s # %s (%.1f s)", i + 2, t->name, why, r.secs);
 			fail++;
 		} else if (WEXITSTATUS(st) == 4) {
-			out("ok %d %s # SKIP (%.1f s)", i + 2, t->name, secs);
+			out("ok %d %s # SKIP (%.1f s)", i + 2, t->name, r.secs);
 			skip++;
 		} else {
-			out("ok %d %s (%.1f s)", i + 2, t->name, secs);
+			out("ok %d %s (%.1f s)", i + 2, t->name, r.secs);
 			pass++;
 		}
+	}
+
+	dl = debug_locks_on();
+	if (dl == 1) {
+		out("ok %d lock-debugging # debug_locks is still 1", ntests + 2);
+		pass++;
+	} else if (dl == 0) {
+		out("not ok %d lock-debugging # debug_locks is 0: lock debugging switched itself off, its checks are dead",
+		    ntests + 2);
+		fail++;
+	} else {
+		out("ok %d lock-debugging # SKIP no lockdep in this kernel", ntests + 2);
+		skip++;
 	}
 	out("# totals: pass:%d fail:%d skip:%d", pass, fail, skip);
 	out("# runner: powering off");

@@ -17,7 +17,7 @@ if [ -n "$prog" ]; then
 	echo "futex-pi/$(basename "$prog") $limit /tests/futex-pi/$(basename "$prog")" >"$dir/tests/list.futex-pi"
 fi
 : >"$dir/tests/list.futex"
-"$TEST_CC" -static -O2 -o "$dir/tests/init" "$TOP/guest/init.c"
+"$TEST_CC" -static -O2 -Wall -o "$dir/tests/init" "$TOP/guest/init.c"
 "$TOP/scripts/make-initramfs.sh" "$bld" "$dir/tests" "$dir/initrd"
 
 ok=0 hung=0 other=0 failed=0 t0=$SECONDS

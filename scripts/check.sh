@@ -6,6 +6,7 @@
 #          futex_wait_requeue_pi (the bug is there and is seen)
 #   einval the stale pi_state test fails with EINVAL (fix without follow-up)
 #   builds the kernel builds (bisect step); nothing is booted
+# The first cell, selftest, tests the verdict code itself (make selftest).
 # A cell whose guest hangs or panics fails, whatever its expectation.
 # Writes OUT/matrix.md and OUT/matrix.xml (JUnit); the last line printed is
 # "N passed, N failed" counting cells. CELLS="a b" runs only those cells.
@@ -17,6 +18,7 @@ nseries=$(series_patches "$TOP/patches" | wc -l)
 
 # name            tree     arch    upto  debug expect
 matrix="
+selftest          selftest host    -     -     pass
 host              host     host    -     -     pass
 rt-x86-bug        6.1-rt   x86_64  0     1     bug
 rt-x86-partial    6.1-rt   x86_64  1     1     einval
@@ -37,70 +39,36 @@ stage "dependencies" "$TOP/scripts/deps.sh" || exit 1
 pass=0 fail=0 t0=$SECONDS
 rows= junit=
 
-# The kernel's complaints, as the guest's /init printed them from /dev/kmsg.
-bad_kmsg='^# kmsg: .*(WARNING:|BUG:|Oops|Kernel panic|general protection|possible recursive locking|possible circular locking|inconsistent lock state|DEBUG_LOCKS_WARN_ON|detected stalls|rcu: INFO:|self-detected stall|blocked for more than|soft lockup|hard LOCKUP|scheduling while atomic|sleeping function called from invalid context)'
-
 # "file:line" of each lockdep_assert() the debug series adds, as they are
 # in the working copy SRC (which is in the state the cell just ran).
 assert_sites() {
 	(cd "$1" && grep -n -F 'lockdep_assert(!current->pi_blocked_on);' \
 		kernel/locking/rtmutex.c kernel/locking/rwbase_rt.c kernel/locking/spinlock_rt.c |
-		cut -d: -f1,2)
+		cut -d: -f1,2 | paste -sd,)
 }
 
-# verdict CELL EXPECT LOG RUNDIR SRC: print "observed" and return 0 if
-# expected. An expected failure must fail for the expected reason only.
+# verdict RC EXPECT LOG RUNDIR SRC: print "observed" and return 0 if the
+# cell met its expectation. Booted cells are judged by scripts/verdict.py
+# from the serial log (an expected failure must fail for the expected
+# reason only); builds by the exit status.
 verdict() {
-	local rc=$1 expect=$2 logf=$3 run=$4 serial=$4/serial.log src=$5
-	local guest=finished
-	if [ -f "$run/results.txt" ] && grep -q '^not ok guest' "$run/results.txt"; then
-		guest=$(grep -m1 '^not ok guest' "$run/results.txt" | sed 's/.*# //')
-	fi
-	case $expect in
-	pass | builds)
-		if [ "$rc" = 0 ]; then echo "$(tail -n 1 "$logf")"; return 0; fi
+	local rc=$1 expect=$2 logf=$3 run=$4 src=$5 out qrc
+	if [ "$expect" = builds ] || [ ! -f "$run/serial.log" ]; then
+		if [ "$rc" = 0 ]; then tail -n 1 "$logf"; return 0; fi
 		echo "FAILED: $(grep -m1 -E '^ *not ok|^error:' "$logf" | sed 's/^ *//')"
-		return 1 ;;
-	bug)
-		[ "$guest" = finished ] || { echo "guest $guest"; return 1; }
-		local tests lock requeue sites other quiet
-		tests=$(grep -E '^not ok .*kernel: ' "$run/results.txt" | awk '{print $3}' | tr '\n' ' ')
-		lock=$(grep -c '^# kmsg: *futex_lock_pi+' "$serial")
-		requeue=$(grep -c '^# kmsg: *futex_wait_requeue_pi+' "$serial")
-		sites=$(assert_sites "$src" | sed 's/[.]/[.]/g' | paste -sd'|')
-		[ -n "$sites" ] || { echo "no debug assertion in $src"; return 1; }
-		# Any other complaint, or a test that failed while the kernel
-		# stayed quiet, is a failure of its own.
-		other=$(tr -d '\r' <"$serial" | grep -E "$bad_kmsg" |
-			grep -vE "WARNING: CPU: [0-9]+ PID: [0-9]+ at [^ ]*($sites) " | head -n 1)
-		quiet=$(grep '^not ok ' "$run/results.txt" | grep -v 'kernel: ' | head -n 1)
-		echo "assert warned from futex_lock_pi ${lock}x, futex_wait_requeue_pi ${requeue}x; during: $tests${other:+; but also: $other}${quiet:+; but also: $quiet}"
-		[ "$lock" -gt 0 ] && [ "$requeue" -gt 0 ] && [ -z "$other" ] && [ -z "$quiet" ] ;;
-	einval)
-		[ "$guest" = finished ] || { echo "guest $guest"; return 1; }
-		local line others errs asserts rare
-		line=$(grep -m1 -E 'processes: .* EINVAL' "$serial" | sed 's/^ *# *//')
-		# Only pi_stress fails, with a clean kernel log, and its lock
-		# calls fail with EINVAL only: the stale pi_state reused.
-		# Two rarer errnos come from the same stale pi_state (the
-		# suite's README has the counts; the whole series never shows
-		# them): an unlock that finds the word no longer naming its
-		# caller (EPERM, threads) and FUTEX_OWNER_DIED set while nobody
-		# died (EOWNERDEAD, processes). Any other errno is unexpected.
-		others=$(grep '^not ok ' "$run/results.txt" | grep -v '^not ok futex-pi/pi_stress # exit status 1 (' | head -n 1)
-		errs=$(tr -d '\r' <"$serial" | grep -E 'pi_stress.c:[0-9]+:.*(thread [0-9]+: (lock|unlock)|process [0-9]+): ' |
-			grep -vE 'thread [0-9]+: lock: [0-9]+ failures: Invalid argument$' |
-			grep -vE 'thread [0-9]+: unlock: [0-9]+ failures: Operation not permitted$' |
-			grep -vE 'process [0-9]+: [0-9]+ failures: Owner died$' | head -n 1)
-		rare=$(tr -d '\r' <"$serial" | grep -cE '(unlock: [0-9]+ failures: Operation not permitted|[0-9]+ failures: Owner died)$')
-		asserts=$(grep -E 'pi_stress.c:[0-9]+:.*Expected' "$serial" |
-			grep -vE '== (failed|sum\.einval) \(' | head -n 1)
-		[ "$rare" = 0 ] || line="$line; EPERM on unlock or EOWNERDEAD in $rare thread(s)/process(es)"
-		echo "${line:-no EINVAL line}${others:+; but also: $others}${errs:+; but also: $errs}${asserts:+; but also: $asserts}"
-		grep -qE '^not ok futex-pi/pi_stress # exit status 1 \(' "$run/results.txt" &&
-			grep -qE 'processes: .* [1-9][0-9]* EINVAL' "$serial" &&
-			[ -z "$others$errs$asserts" ] ;;
-	esac
+		return 1
+	fi
+	if [ "$expect" = pass ] && [ "$rc" = 0 ]; then
+		# make run's own verdict (the same program) already passed.
+		sed -n 's/^verdict: ok: //p' "$logf" | tail -n 1
+		return 0
+	fi
+	qrc=$(cat "$run/qemu-rc" 2>/dev/null || echo 0)
+	out=$("$TOP/scripts/verdict.py" --expect "$expect" --qemu-rc "${qrc:-0}" \
+		--config "$run/config" --sites "$(assert_sites "$src")" "$run/serial.log")
+	rc=$?
+	echo "$out" | sed -n 's/^verdict: [a-zA-Z]*: //p' | tail -n 1
+	return "$rc"
 }
 
 while read -r name tree arch upto debug expect; do
@@ -108,7 +76,10 @@ while read -r name tree arch upto debug expect; do
 	case " ${CELLS:-$name} " in *" $name "*) ;; *) continue ;; esac
 	logf=$out/cells/$name.log t=$SECONDS rc=0
 	log "matrix: $name ($tree $arch UPTO=$upto DEBUG=$debug, expect $expect)"
-	if [ "$tree" = host ]; then
+	if [ "$tree" = selftest ]; then
+		"$TOP/scripts/verdict_test.py" >"$logf" 2>&1 || rc=$?
+		run=$out/selftest
+	elif [ "$tree" = host ]; then
 		OUT=$out "$TOP/scripts/host-test.sh" >"$logf" 2>&1 || rc=$?
 		run=$out/host-test
 	elif [ "$expect" = builds ]; then
@@ -119,9 +90,11 @@ while read -r name tree arch upto debug expect; do
 		  echo "built $tree $arch with the first $upto patch(es)" ) >"$logf" 2>&1 || rc=$?
 		run=$out/build/$tree-$arch
 	else
+		# No verdict on a log a previous run left behind.
+		run=$out/runs/$tree-$arch-upto$upto-debug$debug
+		rm -f "$run/serial.log" "$run/qemu-rc"
 		OUT=$out KERNEL=$tree ARCH=$arch UPTO=$upto DEBUG=$debug KSRC= \
 			"$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
-		run=$out/runs/$tree-$arch-upto$upto-debug$debug
 	fi
 	observed=$(verdict "$rc" "$expect" "$logf" "$run" "$out/src/$tree") && ok=1 || ok=0
 	secs=$((SECONDS - t))

@@ -1,8 +1,8 @@
 #!/bin/bash
 # The main job: one kernel, one architecture, one series state. Prepare the
 # tree, build the kernel and the tests, make the initramfs, boot, report.
-# The last line is "N passed, N failed, N skipped"; exit 0 only if all passed
-# and the kernel log is clean.
+# The last line is "N passed, N failed, N skipped" (scripts/verdict.py);
+# exit 0 only if all passed and the kernel log is clean.
 # Env: KERNEL (6.1-rt|6.12-rt|6.1), ARCH (x86_64|arm64), KSRC, OUT, UPTO,
 #      DEBUG, TESTS_EXTRA, SMP, MEM, ACCEL, TIMEOUT
 set -eu
@@ -45,5 +45,7 @@ stage "initramfs" "$TOP/scripts/make-initramfs.sh" "$bld" "$tests" "$run/initram
 rc=0
 stage "boot and test ($arch, SMP=${SMP:-2})" "$TOP/scripts/boot-qemu.sh" "$arch" \
 	"$run/$(basename "$KIMAGE")" "$run/initramfs.cpio" "$run/serial.log" || rc=$?
+echo "$rc" >"$run/qemu-rc"
 log "total: $((SECONDS - t0)) s; logs in $run"
-"$TOP/scripts/report.sh" "$run/serial.log" "$rc" "$run"
+"$TOP/scripts/verdict.py" --qemu-rc "$rc" --config "$run/config" \
+	--results "$run/results.txt" "$run/serial.log"

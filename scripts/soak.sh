@@ -38,4 +38,6 @@ APPEND="FUTEX_PI_STRESS_SECONDS=$per_test" TIMEOUT=$((duration + 900)) \
 	stage "soak ($arch, $duration s: $per_test s per stress test)" "$TOP/scripts/boot-qemu.sh" "$arch" \
 	"$run/$(basename "$KIMAGE")" "$run/initramfs.cpio" "$run/serial.log" || rc=$?
 grep -E 'processes:|acquisitions' "$run/serial.log" | sed 's/^ *# */  /' || true
-"$TOP/scripts/report.sh" "$run/serial.log" "$rc" "$run"
+cp "$bld/.config" "$run/config"
+"$TOP/scripts/verdict.py" --qemu-rc "$rc" --config "$run/config" \
+	--results "$run/results.txt" "$run/serial.log"

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "kmsg_alarms.h"
 
 #ifndef FUTEX_LOCK_PI2
 #define FUTEX_LOCK_PI2		13
@@ -332,11 +333,6 @@ struct kmsg_watch {
 	int lost;	/* reads that found records overwritten */
 };
 
-static const char * const kmsg_alarms[] = {
-	"WARNING:", "BUG:", "possible recursive locking", "lockdep",
-	"INFO: rcu", "rcu_preempt detected stalls", "Oops",
-	"general protection",
-};
 
 /* Lines printed after an alarming one (its stack trace), and in total. */
 #define KMSG_CONTEXT	40
@@ -399,7 +395,8 @@ static inline int kmsg_watch_scan(struct kmsg_watch *w)
 		nl = strchr(text, '\n');
 		if (nl)
 			*nl = '\0';
-		for (i = 0; i < ARRAY_SIZE(kmsg_alarms); i++) {
+		/* Only the kernel's own records (facility 0) count. */
+		for (i = 0; atoi(rec) < 8 && i < ARRAY_SIZE(kmsg_alarms); i++) {
 			if (strstr(text, kmsg_alarms[i])) {
 				w->alarms++;
 				w->context = KMSG_CONTEXT + 1;

@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn a guest's serial log into results and a verdict.
+
+The one place where a serial log is read: `make run` (scripts/run.sh), `make
+check` (scripts/check.sh) and `make selftest` (scripts/verdict_test.py) all
+call it.
+
+Input: the serial log that the guest's /init (guest/init.c) wrote, how QEMU
+ended, and what the cell expects:
+
+  pass    every program passed (or skipped), the kernel log stayed clean,
+          lock debugging is still on
+  bug     the debug assertion warned from futex_lock_pi and from
+          futex_wait_requeue_pi, and nothing else went wrong: every kernel
+          complaint is a WARNING at an assertion site (SITES) with its
+          trace, and every failed check is a kernel-log check
+  einval  the stale pi_state test (pi_stress) fails with EINVAL, and only
+          it, and only for that reason
+
+Whatever the expectation, the guest must have finished (not hung, not
+panicked), every result line the plan announced must be there once, no
+kernel record may have been lost, and lock debugging must still be on.
+
+Output: the runner's KTAP results (RESULTS file, with a line for each
+problem found outside them), then "verdict: ok: OBSERVED" or "verdict:
+FAIL: OBSERVED", then "N passed, N failed, N skipped". Exit 0 if the
+expectation is met.
+"""
+
+import argparse
+import os
+import re
+import sys
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ALARMS_H = os.path.join(TOP, "tools/testing/selftests/futex-pi/kmsg_alarms.h")
+
+# "ok N NAME", then " (T s)" and/or " # DIRECTIVE" (which may end in " (T s)").
+RESULT = re.compile(r"^(ok|not ok) (\d+) (\S+)((?: \(\d+(?:\.\d+)? s\))?(?: # .*)?)$")
+SECONDS = re.compile(r" \(\d+(?:\.\d+)? s\)")
+PLAN = re.compile(r"^1\.\.(\d+)$")
+STARTING = re.compile(r"^# runner: (\S+): starting")
+KMSG = re.compile(r"^# kmsg: (.*)$")
+# A WARNING and where it was raised: "WARNING: CPU: 1 PID: 41 at FILE:LINE fn+0x..".
+WARNING_AT = re.compile(r"^WARNING: CPU: \d+ PID: \d+ at (\S+) ")
+# The kselftest harness's line for a failed EXPECT/ASSERT: "# FILE:LINE:TEST:...".
+HARNESS_FAIL = re.compile(r"^# (\S+?):(\d+):(\S+?):(.*)$")
+# futex_pi.h's kernel-log checks (kmsg_watch_end, kmsg_program_check).
+KMSG_CHECK = re.compile(r"^futex_pi\.h$")
+KMSG_CHECK_TEXT = re.compile(r"^Expected 0 \(0\) == (alarms|kmsg_watch_scan\(&kmsg_program\)) \(\d+\)$")
+
+
+def load_alarms(path=ALARMS_H):
+    """The quoted strings of kmsg_alarms.h, one a line."""
+    alarms = []
+    with open(path) as f:
+        inside = False
+        for line in f:
+            if "kmsg_alarms[] = {" in line:
+                inside = True
+            elif inside and line.strip() == "};":
+                break
+            elif inside:
+                m = re.match(r'^\s*"((?:[^"\\]|\\.)*)",\s*$', line)
+                if m:
+                    alarms.append(m.group(1).encode().decode("unicode_escape"))
+    if not alarms:
+        raise SystemExit(f"error: no alarm strings in {path}")
+    return alarms
+
+
+class Program:
+    """One top-level result and what was printed while it ran."""
+
+    def __init__(self, name):
+        self.name = name
+        self.output = []       # its own lines, unindented
+        self.kmsg = []         # kernel records /init printed meanwhile
+        self.result = None     # (ok, number, directive)
+
+
+class Log:
+    def __init__(self, lines):
+        self.lines = lines
+        self.plan = None
+        self.results = []      # (ok, number, name, directive)
+        self.programs = []
+        self.kmsg = []         # every kernel record /init printed
+        self.finished = False
+        self.garbled = []
+        current = Program("boot")
+        for line in lines:
+            if line.startswith("    "):
+                current.output.append(line[4:])
+                continue
+            m = PLAN.match(line)
+            if m and self.plan is None:
+                self.plan = int(m.group(1))
+                continue
+            m = STARTING.match(line)
+            if m:
+                current = Program(m.group(1))
+                continue
+            m = KMSG.match(line)
+            if m:
+                current.kmsg.append(m.group(1))
+                self.kmsg.append(m.group(1))
+                continue
+            m = RESULT.match(line)
+            if m:
+                ok, num, name = m.group(1) == "ok", int(m.group(2)), m.group(3)
+                rest = m.group(4)
+                directive = SECONDS.sub("", rest.split(" # ", 1)[1]) if " # " in rest else ""
+                self.results.append((ok, num, name, directive))
+                if name == current.name or (name == "boot" and current.name == "boot"):
+                    current.result = (ok, num, directive)
+                    self.programs.append(current)
+                current = Program("(between programs)")
+                continue
+            if line == "# runner: powering off":
+                self.finished = True
+            elif re.match(r"^(not )?ok\b", line) or re.match(r"^n?o?t? ?ok \d", line):
+                self.garbled.append(line)
+
+
+def complaint(text, alarms):
+    return any(a in text for a in alarms)
+
+
+def check_results(log, problems):
+    """Every announced result is there, once, in order."""
+    if log.plan is None:
+        problems.append("no test plan (1..N) in the log")
+        return
+    nums = [r[1] for r in log.results]
+    missing = sorted(set(range(1, log.plan + 1)) - set(nums))
+    dups = sorted({n for n in nums if nums.count(n) > 1})
+    extra = sorted(n for n in set(nums) if n > log.plan)
+    if missing:
+        problems.append(f"{len(missing)} of {log.plan} result line(s) missing or garbled: "
+                        + ", ".join(str(n) for n in missing[:10]))
+    if dups:
+        problems.append("result number(s) seen twice: " + ", ".join(str(n) for n in dups[:10]))
+    if extra:
+        problems.append("result number(s) beyond the plan: " + ", ".join(str(n) for n in extra[:10]))
+    for line in log.garbled[:3]:
+        problems.append(f"garbled result line: {line[:120]}")
+
+
+def guest_state(log, qemu_rc):
+    if qemu_rc in (124, 137):
+        return "hung (killed after the time limit)"
+    if any("Kernel panic" in line for line in log.lines):
+        return "panicked"
+    if not log.finished:
+        return f"stopped before the runner finished (QEMU exit {qemu_rc})"
+    return None
+
+
+def lock_debugging(log, config, problems):
+    """The runner's last result says whether debug_locks is still 1."""
+    res = [r for r in log.results if r[2] == "lock-debugging"]
+    if not res:
+        problems.append("no lock-debugging result (was /init built from guest/init.c?)")
+        return
+    ok, _, _, directive = res[-1]
+    if not ok:
+        return      # a failed result, counted with the others
+    if "SKIP" in directive and config and config_has(config, "CONFIG_LOCKDEP"):
+        problems.append("the kernel has CONFIG_LOCKDEP but /init found no debug_locks")
+
+
+def config_has(path, option):
+    try:
+        with open(path) as f:
+            return any(line.strip() == f"{option}=y" for line in f)
+    except OSError:
+        return False
+
+
+def failed_checks(prog):
+    """(kernel-log checks, other failures) among a program's failed subtests.
+
+    The kselftest harness prints "# FILE:LINE:TEST:Expected ..." for each
+    failed EXPECT/ASSERT and "# TEST: Test terminated ..." for a test that
+    timed out or died. A failed subtest is explained by the kernel log only
+    when it has such lines and every one is a futex_pi.h kernel-log check.
+    """
+    klog, other, pending = 0, [], []
+    for line in prog.output:
+        m = HARNESS_FAIL.match(line)
+        if m and m.group(4).startswith("Expected"):
+            pending.append(bool(KMSG_CHECK.match(os.path.basename(m.group(1)))
+                                and KMSG_CHECK_TEXT.match(m.group(4).strip())))
+            continue
+        if re.match(r"^# \S+: Test terminated", line):
+            pending.append(False)
+            continue
+        sub = re.match(r"^(not ok|ok) \d+ (\S+)", line)
+        if sub:
+            if sub.group(1) == "not ok":
+                if pending and all(pending):
+                    klog += 1
+                else:
+                    other.append(sub.group(2))
+            pending = []
+    return klog, other
+
+
+def verdict_bug(log, sites, alarms, problems):
+    """The assertion warned from both futex paths, and nothing else failed."""
+    if not sites:
+        problems.append("no assertion sites given (is the debug series in the tree?)")
+    lock = requeue = 0
+    allowed = False
+    others = []
+    for text in log.kmsg:
+        t = text.strip()
+        if t.startswith("---[ end trace"):
+            allowed = False
+            continue
+        if allowed and t.startswith("futex_lock_pi+"):
+            lock += 1
+        if allowed and t.startswith("futex_wait_requeue_pi+"):
+            requeue += 1
+        if not complaint(t, alarms):
+            continue
+        m = WARNING_AT.match(t)
+        if m and m.group(1) in sites:
+            allowed = True
+        elif allowed and t in ("Call Trace:", "Call trace:"):
+            pass
+        else:
+            others.append(t)
+    during = []
+    for prog in log.programs:
+        ok, _, directive = prog.result
+        if ok or prog.name == "boot" and not directive:
+            continue
+        why = re.sub(r" \(\d+(\.\d+)? s\)$", "", directive)
+        parts = [p.strip() for p in why.split("; ")]
+        kernel = [p for p in parts if p.startswith("kernel: ")]
+        rest = [p for p in parts if not p.startswith("kernel: ")]
+        if not kernel or any(p != "exit status 1" for p in rest):
+            problems.append(f"{prog.name} failed beyond the kernel's warnings: {why}")
+            continue
+        klog, other = failed_checks(prog)
+        if other:
+            problems.append(f"{prog.name}: check(s) failed that are not kernel-log checks: "
+                            + ", ".join(other[:5]))
+        elif rest and not klog:
+            problems.append(f"{prog.name}: exit status 1 without a failed kernel-log check")
+        during.append(prog.name)
+    observed = (f"assert warned from futex_lock_pi {lock}x, futex_wait_requeue_pi {requeue}x; "
+                f"during: {' '.join(during) or 'nothing'}")
+    if others:
+        problems.append(f"kernel complaint not at an assertion site: {others[0][:200]}")
+    if not lock:
+        problems.append("the assertion never warned from futex_lock_pi")
+    if not requeue:
+        problems.append("the assertion never warned from futex_wait_requeue_pi")
+    return observed
+
+
+EINVAL_LINE = re.compile(r"processes: .* ([0-9]+) EINVAL")
+ERRNO_LINE = re.compile(r"pi_stress\.c:\d+:.*(thread \d+: (lock|unlock)|process \d+): ")
+ERRNO_OK = [
+    # The stale pi_state reused: FUTEX_LOCK_PI fails with EINVAL.
+    re.compile(r"thread \d+: lock: \d+ failures: Invalid argument$"),
+    # Rarer, same cause (counts in the suite's README): an unlock that
+    # finds the word no longer naming its caller, FUTEX_OWNER_DIED set
+    # while nobody died.
+    re.compile(r"thread \d+: unlock: \d+ failures: Operation not permitted$"),
+    re.compile(r"process \d+: \d+ failures: Owner died$"),
+]
+RARE = re.compile(r"(unlock: \d+ failures: Operation not permitted|\d+ failures: Owner died)$")
+
+
+def verdict_einval(log, problems):
+    """pi_stress fails with EINVAL, nothing else fails, the log is clean."""
+    einval = 0
+    line = None
+    for prog in log.programs:
+        if prog.name != "futex-pi/pi_stress":
+            continue
+        for out in prog.output:
+            m = EINVAL_LINE.search(out)
+            if m and line is None:
+                line = re.sub(r"^ *# *", "", out)
+                einval = int(m.group(1))
+    for prog in log.programs:
+        ok, _, directive = prog.result
+        if ok:
+            continue
+        why = re.sub(r" \(\d+(\.\d+)? s\)$", "", directive)
+        if prog.name != "futex-pi/pi_stress" or why != "exit status 1":
+            problems.append(f"{prog.name} failed: {why}")
+    rare = 0
+    for prog in log.programs:
+        for out in prog.output:
+            if ERRNO_LINE.search(out):
+                if not any(p.search(out) for p in ERRNO_OK):
+                    problems.append(f"unexpected errno: {out.strip()[:200]}")
+                if RARE.search(out):
+                    rare += 1
+            if re.search(r"pi_stress\.c:\d+:.*Expected", out) and \
+               not re.search(r"== (failed|sum\.einval) \(", out):
+                problems.append(f"pi_stress check failed beyond EINVAL: {out.strip()[:200]}")
+    if not einval:
+        problems.append("pi_stress saw no EINVAL")
+    observed = line or "no EINVAL line"
+    if rare:
+        observed += f"; EPERM on unlock or EOWNERDEAD in {rare} thread(s)/process(es)"
+    return observed
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("log")
+    ap.add_argument("--qemu-rc", type=int, default=0)
+    ap.add_argument("--expect", choices=("pass", "bug", "einval"), default="pass")
+    ap.add_argument("--sites", default="", help="FILE:LINE of each assertion, comma-separated")
+    ap.add_argument("--config", help="the kernel's .config (is lockdep in?)")
+    ap.add_argument("--results", help="write the results here")
+    ap.add_argument("--alarms", default=ALARMS_H)
+    args = ap.parse_args(argv)
+
+    alarms = load_alarms(args.alarms)
+    with open(args.log, errors="replace") as f:
+        lines = [line.rstrip("\r\n").replace("\r", "") for line in f]
+    log = Log(lines)
+    problems = []
+
+    guest = guest_state(log, args.qemu_rc)
+    if guest:
+        problems.append(f"guest {guest}")
+    else:
+        check_results(log, problems)
+        lock_debugging(log, args.config, problems)
+        lost = [k for k in log.kmsg if re.match(r"^\((\d+ )?records lost", k)]
+        if lost:
+            problems.append(f"kernel log records were lost: {lost[0]}")
+        for ok, num, name, directive in log.results:
+            if "retried" in directive:
+                problems.append(f"{name} was run twice (an old /init retried it): {directive}")
+
+    sites = {s for s in args.sites.split(",") if s}
+    failed = [r for r in log.results if not r[0]]
+    observed = None
+    if not guest:
+        if args.expect == "bug":
+            observed = verdict_bug(log, sites, alarms, problems)
+        elif args.expect == "einval":
+            observed = verdict_einval(log, problems)
+        else:
+            for ok, num, name, directive in failed:
+                problems.append(f"not ok {num} {name} # {directive}")
+    passed = sum(1 for r in log.results if r[0] and "SKIP" not in r[3])
+    skipped = sum(1 for r in log.results if r[0] and "SKIP" in r[3])
+    nfail = len(failed) + (1 if guest else 0)
+    if args.expect == "pass" and not guest:
+        # Problems outside the result lines (missing results, lockdep).
+        nfail += sum(1 for p in problems if not p.startswith("not ok "))
+    summary = f"{passed} passed, {nfail} failed, {skipped} skipped"
+    if observed is None:
+        observed = summary
+
+    if args.results:
+        with open(args.results, "w") as f:
+            for ok, num, name, directive in log.results:
+                f.write(f"{'ok' if ok else 'not ok'} {num} {name}{' # ' + directive if directive else ''}\n")
+            for p in problems:
+                if not p.startswith("not ok "):
+                    f.write(f"not ok - {p}\n")
+
+    print(f"--- results ({args.log})")
+    for ok, num, name, directive in log.results:
+        print(f"  {'ok' if ok else 'not ok'} {num} {name}{' # ' + directive if directive else ''}")
+    if guest:
+        print(f"guest {guest}; its last console lines:")
+        for line in [l for l in lines if not l.startswith("    ")][-25:]:
+            print(f"  | {line}")
+    for p in problems:
+        print(f"problem: {p}")
+    verdict = "ok" if not problems else "FAIL"
+    if problems and args.expect != "pass":
+        observed += "; but: " + "; ".join(problems[:3])
+    elif problems and args.expect == "pass":
+        observed = "FAILED: " + problems[0]
+    print(f"verdict: {verdict}: {observed}")
+    print(summary)
+    return 0 if not problems else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
