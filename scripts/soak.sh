@@ -1,7 +1,7 @@
 #!/bin/bash
-# make soak: run the stress tests (futex-pi/pi_stress) on the fully patched
+# make soak: run the stress tests (futex-pi/pi_deadline_stress) on the fully patched
 # 6.1-rt test kernel for DURATION seconds in all and fail on any kernel
-# warning or unexpected errno. pi_stress has two stress tests, which run
+# warning or unexpected errno. pi_deadline_stress has two stress tests, which run
 # one after the other, so each gets half of DURATION. That reaches the
 # guest as FUTEX_PI_STRESS_SECONDS on the kernel command line, which the
 # kernel passes to /init's environment and /init to the tests.
@@ -28,8 +28,8 @@ stage "build tests" "$TOP/scripts/build-tests.sh" "$arch" "$src" "$bld" "$tests"
 run=$out/soak/$kernel-$arch-${duration}s
 mkdir -p "$run/tests/futex-pi" "$run/tests/futex"
 cp "$tests/init" "$run/tests/"
-cp "$tests/futex-pi/pi_stress" "$run/tests/futex-pi/"
-echo "futex-pi/pi_stress $((duration + 300)) /tests/futex-pi/pi_stress" >"$run/tests/list.futex-pi"
+cp "$tests/futex-pi/pi_deadline_stress" "$run/tests/futex-pi/"
+echo "futex-pi/pi_deadline_stress $((duration + 300)) /tests/futex-pi/pi_deadline_stress" >"$run/tests/list.futex-pi"
 : >"$run/tests/list.futex"
 "$TOP/scripts/make-initramfs.sh" "$bld" "$run/tests" "$run/initramfs.cpio"
 cp "$bld/$KIMAGE" "$run/"

@@ -15,7 +15,7 @@ ended, and what the cell expects:
           futex_wait_requeue_pi, and nothing else went wrong: every kernel
           complaint is a WARNING at an assertion site (SITES) with its
           trace, and every failed check is a kernel-log check
-  einval  the stale pi_state test (pi_stress) fails with EINVAL, and only
+  einval  the stale pi_state test (pi_deadline_stress) fails with EINVAL, and only
           it, and only for that reason
 
 Whatever the expectation, the guest must have finished (not hung, not
@@ -264,7 +264,7 @@ def verdict_bug(log, sites, alarms, problems):
 
 
 EINVAL_LINE = re.compile(r"processes: .* ([0-9]+) EINVAL")
-ERRNO_LINE = re.compile(r"pi_stress\.c:\d+:.*(thread \d+: (lock|unlock)|process \d+): ")
+ERRNO_LINE = re.compile(r"pi_deadline_stress\.c:\d+:.*(thread \d+: (lock|unlock)|process \d+): ")
 ERRNO_OK = [
     # The stale pi_state reused: FUTEX_LOCK_PI fails with EINVAL.
     re.compile(r"thread \d+: lock: \d+ failures: Invalid argument$"),
@@ -278,11 +278,11 @@ RARE = re.compile(r"(unlock: \d+ failures: Operation not permitted|\d+ failures:
 
 
 def verdict_einval(log, problems):
-    """pi_stress fails with EINVAL, nothing else fails, the log is clean."""
+    """pi_deadline_stress fails with EINVAL, nothing else fails, the log is clean."""
     einval = 0
     line = None
     for prog in log.programs:
-        if prog.name != "futex-pi/pi_stress":
+        if prog.name != "futex-pi/pi_deadline_stress":
             continue
         for out in prog.output:
             m = EINVAL_LINE.search(out)
@@ -294,7 +294,7 @@ def verdict_einval(log, problems):
         if ok:
             continue
         why = re.sub(r" \(\d+(\.\d+)? s\)$", "", directive)
-        if prog.name != "futex-pi/pi_stress" or why != "exit status 1":
+        if prog.name != "futex-pi/pi_deadline_stress" or why != "exit status 1":
             problems.append(f"{prog.name} failed: {why}")
     rare = 0
     for prog in log.programs:
@@ -304,11 +304,11 @@ def verdict_einval(log, problems):
                     problems.append(f"unexpected errno: {out.strip()[:200]}")
                 if RARE.search(out):
                     rare += 1
-            if re.search(r"pi_stress\.c:\d+:.*Expected", out) and \
+            if re.search(r"pi_deadline_stress\.c:\d+:.*Expected", out) and \
                not re.search(r"== (failed|sum\.einval) \(", out):
-                problems.append(f"pi_stress check failed beyond EINVAL: {out.strip()[:200]}")
+                problems.append(f"pi_deadline_stress check failed beyond EINVAL: {out.strip()[:200]}")
     if not einval:
-        problems.append("pi_stress saw no EINVAL")
+        problems.append("pi_deadline_stress saw no EINVAL")
     observed = line or "no EINVAL line"
     if rare:
         observed += f"; EPERM on unlock or EOWNERDEAD in {rare} thread(s)/process(es)"

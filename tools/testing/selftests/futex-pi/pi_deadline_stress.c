@@ -157,19 +157,19 @@ static void *stresser_fn(void *arg)
 	return NULL;
 }
 
-FIXTURE(pi_stress) {
+FIXTURE(pi_deadline_stress) {
 	struct kmsg_watch kmsg;
 	int seconds;
 };
 
-FIXTURE_SETUP(pi_stress)
+FIXTURE_SETUP(pi_deadline_stress)
 {
 	self->seconds = stress_seconds();
 	alarm(self->seconds + STRESS_GRACE_S);
 	kmsg_watch_start(&self->kmsg);
 }
 
-FIXTURE_TEARDOWN(pi_stress)
+FIXTURE_TEARDOWN(pi_deadline_stress)
 {
 	kmsg_watch_end(_metadata, &self->kmsg);
 }
@@ -182,7 +182,7 @@ FIXTURE_TEARDOWN(pi_stress)
  * with FUTEX_LOCK_PI (CLOCK_REALTIME), half with FUTEX_LOCK_PI2
  * (CLOCK_MONOTONIC) when available.
  */
-TEST_F_TIMEOUT(pi_stress, unlock_vs_leaving_waiters, 3600 + STRESS_GRACE_S)
+TEST_F_TIMEOUT(pi_deadline_stress, unlock_vs_leaving_waiters, 3600 + STRESS_GRACE_S)
 {
 	struct stress *s = calloc(1, sizeof(*s));
 	struct stresser t[NR_WAITERS + 1] = {};
@@ -306,7 +306,7 @@ static int nr_procs(void)
  * MAP_SHARED mapping and take it with pthread_mutex_timedlock() and 1 us
  * deadlines. Any EINVAL is the stale pi_state being reused.
  */
-TEST_F_TIMEOUT(pi_stress, shared_robust_timedlock, 3600 + STRESS_GRACE_S)
+TEST_F_TIMEOUT(pi_deadline_stress, shared_robust_timedlock, 3600 + STRESS_GRACE_S)
 {
 	int n = nr_procs(), i, status, alive;
 	struct proc_stats sum = {};
