@@ -299,13 +299,19 @@ def verdict_einval(log, problems):
     rare = 0
     for prog in log.programs:
         for out in prog.output:
+            m = re.search(r"(\d+) mutual exclusion violations", out)
+            if m and int(m.group(1)):
+                problems.append(f"{m.group(1)} mutual exclusion violations (two owners at once): "
+                                f"{out.strip()[:200]}")
             if ERRNO_LINE.search(out):
                 if not any(p.search(out) for p in ERRNO_OK):
                     problems.append(f"unexpected errno: {out.strip()[:200]}")
                 if RARE.search(out):
                     rare += 1
+            # The failure counts may be non-zero (their errnos are vetted
+            # above); every other check must hold.
             if re.search(r"pi_deadline_stress\.c:\d+:.*Expected", out) and \
-               not re.search(r"== (failed|sum\.einval) \(", out):
+               not re.search(r"== (failed|sum\.einval|sum\.failed) \(", out):
                 problems.append(f"pi_deadline_stress check failed beyond EINVAL: {out.strip()[:200]}")
     if not einval:
         problems.append("pi_deadline_stress saw no EINVAL")

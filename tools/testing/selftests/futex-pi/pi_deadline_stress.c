@@ -218,12 +218,13 @@ TEST_F_TIMEOUT(pi_deadline_stress, unlock_vs_leaving_waiters, 3600 + STRESS_GRAC
 			       t[i].unlock_failed,
 			       errno_names(t[i].unlock_errs, names, sizeof(names)));
 	}
-	TH_LOG("%ld acquisitions (owner %ld), %ld timeouts, %ld failures",
-	       acquired, t[0].acquired, timedout, failed);
+	TH_LOG("%ld acquisitions (owner %ld), %ld timeouts, %ld failures, %ld mutual exclusion violations",
+	       acquired, t[0].acquired, timedout, failed, violations);
 
-	ASSERT_EQ(0, failed);
-	ASSERT_EQ(0, violations);
-	ASSERT_EQ(acquired, s->crit.counter);
+	/* Every check runs: one failure must not hide the others. */
+	EXPECT_EQ(0, failed);
+	EXPECT_EQ(0, violations);
+	EXPECT_EQ(acquired, s->crit.counter);
 	ASSERT_GT(t[0].acquired, 0);
 	ASSERT_GT(timedout, 0) {
 		TH_LOG("no waiter ever left: the race was not exercised");
@@ -365,13 +366,13 @@ TEST_F_TIMEOUT(pi_deadline_stress, shared_robust_timedlock, 3600 + STRESS_GRACE_
 			TH_LOG("process %d: %ld failures: %s", i, sh->st[i].failed,
 			       errno_names(sh->st[i].errs, names, sizeof(names)));
 	}
-	TH_LOG("%d processes: %ld acquisitions, %ld timeouts, %ld EINVAL",
-	       n, sum.acquired, sum.timedout, sum.einval);
+	TH_LOG("%d processes: %ld acquisitions, %ld timeouts, %ld EINVAL, %ld mutual exclusion violations",
+	       n, sum.acquired, sum.timedout, sum.einval, sum.violations);
 
-	ASSERT_EQ(0, sum.einval);
-	ASSERT_EQ(0, sum.failed);
-	ASSERT_EQ(0, sum.violations);
-	ASSERT_EQ(sum.acquired, sh->crit.counter);
+	EXPECT_EQ(0, sum.einval);
+	EXPECT_EQ(0, sum.failed);
+	EXPECT_EQ(0, sum.violations);
+	EXPECT_EQ(sum.acquired, sh->crit.counter);
 	ASSERT_GT(sum.acquired, 0);
 	ASSERT_GT(sum.timedout, 0) {
 		TH_LOG("no waiter ever left: the race was not exercised");
