@@ -229,10 +229,35 @@ static inline int task_prio(pid_t tid)
 }
 
 /*
- * Wait up to @ms until @tid sleeps and, if @uaddr is given, the PI futex
- * shows FUTEX_WAITERS. futex_lock_pi() sets that bit under hb->lock right
- * before it enqueues its rt_waiter, so together they mean the thread is
- * blocked on the futex's rt_mutex.
+ * Whether @tid is inside the futex system call: the first field of
+ * /proc/self/task/<tid>/syscall is the system call number. Kernels
+ * without that file (no CONFIG_HAVE_ARCH_TRACEHOOK) answer yes: the
+ * other signs must do.
+ */
+static inline bool in_futex_syscall(pid_t tid)
+{
+	char path[64], buf[64];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	return atol(buf) == SYS_futex && buf[0] != 'r';	/* not "running" */
+}
+
+/*
+ * Wait up to @ms until @tid sleeps (state S) in the futex system call
+ * and, if @uaddr is given, the PI futex shows FUTEX_WAITERS.
+ * futex_lock_pi() sets that bit under hb->lock right before it enqueues
+ * its rt_waiter, and the only interruptible sleep after that is the wait
+ * on the rt_mutex (an rtlock wait shows as D), so together they mean the
+ * thread is blocked on the futex's rt_mutex, its boost applied.
  */
 static inline int wait_blocked(pid_t tid, uint32_t *uaddr, int ms)
 {
@@ -241,12 +266,52 @@ static inline int wait_blocked(pid_t tid, uint32_t *uaddr, int ms)
 
 	do {
 		if ((!uaddr || (futex_word(uaddr) & FUTEX_WAITERS)) &&
-		    !task_stat(tid, &state, NULL) && state == 'S')
+		    !task_stat(tid, &state, NULL) && state == 'S' &&
+		    in_futex_syscall(tid))
 			return 0;
 		sleep_us(200);
 	} while (now_ns(CLOCK_MONOTONIC) < end);
 	return -ETIMEDOUT;
 }
+
+/*
+ * True if @tid was seen blocked (wait_blocked()) before @deadline_ns on
+ * @clock: the precondition of a test whose waiter must queue and then
+ * leave by its deadline.
+ */
+static inline bool blocked_before(pid_t tid, uint32_t *uaddr, clockid_t clock,
+				  int64_t deadline_ns)
+{
+	int64_t left_ms = (deadline_ns - now_ns(clock)) / NSEC_PER_MSEC;
+
+	return left_ms > 0 && !wait_blocked(tid, uaddr, left_ms) &&
+	       now_ns(clock) < deadline_ns;
+}
+
+/*
+ * Timing preconditions. A test whose waiter must queue before its
+ * deadline, or be requeued before it gives up, can miss that on a slow
+ * or loaded machine (an emulated guest, say). It has then tested nothing,
+ * and must neither pass nor fail the kernel for it: such a test runs its
+ * scenario again with twice the time, up to PRECONDITION_TRIES times, and
+ * fails only if the precondition was never met. The tries it needed are
+ * logged.
+ */
+#define PRECONDITION_TRIES	5
+
+#define PRECONDITION_MISSED(tries, what) do {				\
+	ASSERT_LT(tries, PRECONDITION_TRIES) {				\
+		TH_LOG("precondition never met in %d tries: %s",	\
+		       tries, what);					\
+	}								\
+	TH_LOG("precondition missed in try %d, once more with twice the time: %s", \
+	       tries, what);						\
+} while (0)
+
+#define PRECONDITION_MET(tries, what) do {				\
+	if ((tries) > 1)						\
+		TH_LOG("precondition met in try %d: %s", tries, what);	\
+} while (0)
 
 /* Poll @tid's effective priority until it is @want; returns the last seen. */
 static inline int wait_prio(pid_t tid, int want, int ms)

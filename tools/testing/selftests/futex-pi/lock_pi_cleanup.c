@@ -80,26 +80,43 @@ FIXTURE_TEARDOWN(lock_pi_timeout)
 	kmsg_watch_end(_metadata, &self->kmsg);
 }
 
-/* A deadline 100 ms ahead: the waiter blocks, times out, the owner stays. */
+/*
+ * A deadline 100 ms ahead: the waiter blocks, times out, the owner stays.
+ * Precondition: the waiter was seen blocked before its deadline.
+ */
 TEST_F(lock_pi_timeout, deadline_keeps_owner)
 {
-	int64_t deadline = now_ns(variant->clock) + 100 * NSEC_PER_MSEC;
-	struct pi_locker w = {
-		.uaddr = &self->futex, .op = variant->op, .timed = true,
-		.clock = variant->clock, .deadline = ns_to_ts(deadline),
-	};
+	int64_t window = 100 * NSEC_PER_MSEC, deadline;
+	const char *what = "the waiter blocked before its deadline";
+	struct pi_locker w;
+	bool queued;
+	int tries;
 
 	if (!futex_lock_op_supported(variant->op))
 		SKIP(return, "FUTEX_LOCK_PI2 not supported (needs 5.14)");
 
-	ASSERT_EQ(0, pi_locker_start(&w));
-	ASSERT_EQ(0, join_within(w.thread, 10000)) {
-		TH_LOG("waiter still blocked 10 s after its deadline (wrong clock?)");
+	for (tries = 1; ; tries++, window *= 2) {
+		deadline = now_ns(variant->clock) + window;
+		w = (struct pi_locker){
+			.uaddr = &self->futex, .op = variant->op, .timed = true,
+			.clock = variant->clock, .deadline = ns_to_ts(deadline),
+		};
+		ASSERT_EQ(0, pi_locker_start(&w));
+		queued = blocked_before(w.tid, &self->futex, variant->clock,
+					deadline);
+		ASSERT_EQ(0, join_within(w.thread, 10000)) {
+			TH_LOG("waiter still blocked 10 s after its deadline (wrong clock?)");
+		}
+		ASSERT_EQ(-ETIMEDOUT, w.ret);
+		ASSERT_GE(w.returned_ns, deadline) {
+			TH_LOG("returned %lld ns early",
+			       (long long)(deadline - w.returned_ns));
+		}
+		if (queued)
+			break;
+		PRECONDITION_MISSED(tries, what);
 	}
-	ASSERT_EQ(-ETIMEDOUT, w.ret);
-	ASSERT_GE(w.returned_ns, deadline) {
-		TH_LOG("returned %lld ns early", (long long)(deadline - w.returned_ns));
-	}
+	PRECONDITION_MET(tries, what);
 
 	/* The leaving waiter must not have touched the owner or OWNER_DIED. */
 	ASSERT_EQ(sys_gettid(), w.word & FUTEX_TID_MASK);
@@ -156,6 +173,10 @@ TEST_F(lock_pi_timeout, one_of_two_waiters_times_out)
 		.uaddr = &self->futex, .op = variant->op, .timed = true,
 		.clock = variant->clock,
 	};
+	const char *what = "the leaving waiter blocked before its deadline";
+	int64_t window = 100 * NSEC_PER_MSEC, deadline;
+	bool queued;
+	int tries;
 
 	if (!futex_lock_op_supported(variant->op))
 		SKIP(return, "FUTEX_LOCK_PI2 not supported (needs 5.14)");
@@ -163,10 +184,22 @@ TEST_F(lock_pi_timeout, one_of_two_waiters_times_out)
 	ASSERT_EQ(0, pi_locker_start(&stay));
 	ASSERT_EQ(0, wait_blocked(stay.tid, &self->futex, 5000));
 
-	leave.deadline = ns_to_ts(now_ns(variant->clock) + 100 * NSEC_PER_MSEC);
-	ASSERT_EQ(0, pi_locker_start(&leave));
-	ASSERT_EQ(0, join_within(leave.thread, 10000));
-	ASSERT_EQ(-ETIMEDOUT, leave.ret);
+	/* Precondition: the leaving waiter was seen blocked before it left. */
+	for (tries = 1; ; tries++, window *= 2) {
+		deadline = now_ns(variant->clock) + window;
+		leave.deadline = ns_to_ts(deadline);
+		leave.tid = 0;
+		leave.done = 0;
+		ASSERT_EQ(0, pi_locker_start(&leave));
+		queued = blocked_before(leave.tid, &self->futex, variant->clock,
+					deadline);
+		ASSERT_EQ(0, join_within(leave.thread, 10000));
+		ASSERT_EQ(-ETIMEDOUT, leave.ret);
+		if (queued)
+			break;
+		PRECONDITION_MISSED(tries, what);
+	}
+	PRECONDITION_MET(tries, what);
 
 	ASSERT_FALSE(pi_locker_done(&stay));
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->futex));
@@ -273,20 +306,33 @@ TEST_F(lock_pi_signal, storm_then_unlock)
  */
 TEST_F(lock_pi_signal, storm_until_timeout)
 {
-	int64_t deadline = now_ns(CLOCK_REALTIME) + 300 * NSEC_PER_MSEC;
-	struct pi_locker w = {
-		.uaddr = &self->futex, .op = FUTEX_LOCK_PI_PRIVATE,
-		.timed = true, .clock = CLOCK_REALTIME,
-		.deadline = ns_to_ts(deadline),
-	};
+	const char *what = "the waiter blocked before its deadline, then took signals";
+	int64_t window = 300 * NSEC_PER_MSEC, deadline;
+	struct pi_locker w;
+	int tries, sent;
+	bool queued;
 
-	ASSERT_EQ(0, pi_locker_start(&w));
-	ASSERT_EQ(0, wait_blocked(w.tid, &self->futex, 5000));
-	signal_storm(&w, &self->kmsg, 1000, 2000);
+	/* The deadline is set before the thread exists: it may be missed. */
+	for (tries = 1; ; tries++, window *= 2) {
+		deadline = now_ns(CLOCK_REALTIME) + window;
+		w = (struct pi_locker){
+			.uaddr = &self->futex, .op = FUTEX_LOCK_PI_PRIVATE,
+			.timed = true, .clock = CLOCK_REALTIME,
+			.deadline = ns_to_ts(deadline),
+		};
+		ASSERT_EQ(0, pi_locker_start(&w));
+		queued = blocked_before(w.tid, &self->futex, CLOCK_REALTIME,
+					deadline);
+		sent = queued ? signal_storm(&w, &self->kmsg, 1000, 2000) : 0;
 
-	ASSERT_EQ(0, join_within(w.thread, 10000));
-	ASSERT_EQ(-ETIMEDOUT, w.ret);
-	ASSERT_GE(w.returned_ns, deadline);
+		ASSERT_EQ(0, join_within(w.thread, 10000));
+		ASSERT_EQ(-ETIMEDOUT, w.ret);
+		ASSERT_GE(w.returned_ns, deadline);
+		if (queued && sent > 0)
+			break;
+		PRECONDITION_MISSED(tries, what);
+	}
+	PRECONDITION_MET(tries, what);
 	ASSERT_GT(__atomic_load_n(&signals_handled, __ATOMIC_RELAXED), 0);
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->futex));
 

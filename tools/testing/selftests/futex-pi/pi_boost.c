@@ -77,22 +77,63 @@ static struct pi_locker fifo_waiter(uint32_t *futex, int rtprio, int timeout_ms)
 	return w;
 }
 
+/*
+ * Start a FIFO @rtprio waiter on @futex that gives up after @timeout_ms,
+ * and see it queue. Returns true if it was seen blocked before its
+ * deadline (the precondition of the boost tests): the boost is applied
+ * by then, before the waiter sleeps, so @tids[] must show @prio at once,
+ * unless the waiter has left meanwhile (read after the priorities).
+ * Otherwise, or if it left, the caller tries again with more time.
+ */
+static bool fifo_waiter_boosts(struct __test_metadata *_metadata,
+			       struct pi_locker *w, uint32_t *futex,
+			       int rtprio, int timeout_ms,
+			       const pid_t *tids, int ntids)
+{
+	int prios[4], i;
+	bool queued;
+
+	*w = fifo_waiter(futex, rtprio, timeout_ms);
+	if (pi_locker_start(w))
+		return false;
+	queued = blocked_before(w->tid, futex, CLOCK_REALTIME,
+				ts_to_ns(&w->deadline));
+	for (i = 0; i < ntids; i++)
+		prios[i] = task_prio(tids[i]);
+	if (!queued || pi_locker_done(w))
+		return false;
+	for (i = 0; i < ntids; i++) {
+		EXPECT_EQ(STAT_PRIO_RT(rtprio), prios[i]) {
+			TH_LOG("owner %d of the chain not boosted while the FIFO waiter is queued",
+			       i + 1);
+		}
+	}
+	return true;
+}
+
 /* We own A; a FIFO 50 waiter times out on it; we must drop back. */
 TEST_F(pi_boost, boost_dropped_after_timeout)
 {
-	struct pi_locker w = fifo_waiter(&self->a, HIGH_PRIO, WAIT_MS);
+	const char *what = "the FIFO waiter queued before its deadline";
+	int timeout_ms = WAIT_MS, tries;
 	pid_t me = sys_gettid();
+	struct pi_locker w;
+	bool queued;
 
 	SKIP_WITHOUT_RT();
 	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL));
-	ASSERT_EQ(0, pi_locker_start(&w));
-
-	ASSERT_EQ(STAT_PRIO_RT(HIGH_PRIO),
-		  wait_prio(me, STAT_PRIO_RT(HIGH_PRIO), WAIT_MS - 100)) {
-		TH_LOG("owner not boosted while the FIFO waiter is queued");
+	for (tries = 1; ; tries++, timeout_ms *= 2) {
+		queued = fifo_waiter_boosts(_metadata, &w, &self->a, HIGH_PRIO,
+					    timeout_ms, &me, 1);
+		ASSERT_NE(0, w.tid);
+		ASSERT_EQ(0, join_within(w.thread, 10000));
+		ASSERT_EQ(-ETIMEDOUT, w.ret);
+		if (queued)
+			break;
+		PRECONDITION_MISSED(tries, what);
 	}
-	ASSERT_EQ(0, join_within(w.thread, 10000));
-	ASSERT_EQ(-ETIMEDOUT, w.ret);
+	PRECONDITION_MET(tries, what);
+	ASSERT_TRUE(_metadata->passed);
 	ASSERT_EQ(self->base, task_prio(me)) {
 		TH_LOG("owner still boosted after the waiter left");
 	}
@@ -133,9 +174,13 @@ static void *chain_owner_fn(void *arg)
  */
 TEST_F(pi_boost, chain_boost_dropped_after_timeout)
 {
+	const char *what = "the FIFO waiter queued before its deadline";
 	struct chain_owner o1 = { .a = &self->a, .b = &self->b };
-	struct pi_locker w;
+	int timeout_ms = WAIT_MS, tries;
 	pid_t me = sys_gettid();
+	pid_t chain[2];
+	struct pi_locker w;
+	bool queued;
 
 	SKIP_WITHOUT_RT();
 	ASSERT_EQ(0, futex_lock_pi(&self->b, NULL));
@@ -145,18 +190,21 @@ TEST_F(pi_boost, chain_boost_dropped_after_timeout)
 	ASSERT_EQ(0, wait_blocked(o1.tid, &self->b, 5000));
 	ASSERT_EQ(o1.tid, futex_owner(&self->a));
 	ASSERT_EQ(self->base, task_prio(o1.tid));
+	chain[0] = o1.tid;
+	chain[1] = me;
 
-	w = fifo_waiter(&self->a, HIGH_PRIO, WAIT_MS);
-	ASSERT_EQ(0, pi_locker_start(&w));
-	ASSERT_EQ(STAT_PRIO_RT(HIGH_PRIO),
-		  wait_prio(o1.tid, STAT_PRIO_RT(HIGH_PRIO), WAIT_MS - 100));
-	ASSERT_EQ(STAT_PRIO_RT(HIGH_PRIO),
-		  wait_prio(me, STAT_PRIO_RT(HIGH_PRIO), WAIT_MS - 100)) {
-		TH_LOG("boost did not propagate to the end of the chain");
+	for (tries = 1; ; tries++, timeout_ms *= 2) {
+		queued = fifo_waiter_boosts(_metadata, &w, &self->a, HIGH_PRIO,
+					    timeout_ms, chain, 2);
+		ASSERT_NE(0, w.tid);
+		ASSERT_EQ(0, join_within(w.thread, 10000));
+		ASSERT_EQ(-ETIMEDOUT, w.ret);
+		if (queued)
+			break;
+		PRECONDITION_MISSED(tries, what);
 	}
-
-	ASSERT_EQ(0, join_within(w.thread, 10000));
-	ASSERT_EQ(-ETIMEDOUT, w.ret);
+	PRECONDITION_MET(tries, what);
+	ASSERT_TRUE(_metadata->passed);
 	ASSERT_EQ(self->base, task_prio(o1.tid)) {
 		TH_LOG("first owner still boosted after the waiter left");
 	}
@@ -181,22 +229,31 @@ TEST_F(pi_boost, chain_boost_dropped_after_timeout)
  */
 TEST_F(pi_boost, boost_follows_remaining_waiter)
 {
+	const char *what = "the FIFO 50 waiter queued before its deadline";
 	struct pi_locker low = fifo_waiter(&self->a, LOW_PRIO, 0);
-	struct pi_locker high;
+	int timeout_ms = WAIT_MS, tries;
 	pid_t me = sys_gettid();
+	struct pi_locker high;
+	bool queued;
 
 	SKIP_WITHOUT_RT();
 	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL));
 	ASSERT_EQ(0, pi_locker_start(&low));
-	ASSERT_EQ(STAT_PRIO_RT(LOW_PRIO),
-		  wait_prio(me, STAT_PRIO_RT(LOW_PRIO), 5000));
+	ASSERT_EQ(0, wait_blocked(low.tid, &self->a, 5000));
+	ASSERT_EQ(STAT_PRIO_RT(LOW_PRIO), task_prio(me));
 
-	high = fifo_waiter(&self->a, HIGH_PRIO, WAIT_MS);
-	ASSERT_EQ(0, pi_locker_start(&high));
-	ASSERT_EQ(STAT_PRIO_RT(HIGH_PRIO),
-		  wait_prio(me, STAT_PRIO_RT(HIGH_PRIO), WAIT_MS - 100));
-	ASSERT_EQ(0, join_within(high.thread, 10000));
-	ASSERT_EQ(-ETIMEDOUT, high.ret);
+	for (tries = 1; ; tries++, timeout_ms *= 2) {
+		queued = fifo_waiter_boosts(_metadata, &high, &self->a,
+					    HIGH_PRIO, timeout_ms, &me, 1);
+		ASSERT_NE(0, high.tid);
+		ASSERT_EQ(0, join_within(high.thread, 10000));
+		ASSERT_EQ(-ETIMEDOUT, high.ret);
+		if (queued)
+			break;
+		PRECONDITION_MISSED(tries, what);
+	}
+	PRECONDITION_MET(tries, what);
+	ASSERT_TRUE(_metadata->passed);
 
 	ASSERT_EQ(STAT_PRIO_RT(LOW_PRIO), task_prio(me)) {
 		TH_LOG("owner priority does not follow the remaining waiter");
