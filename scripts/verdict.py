@@ -113,15 +113,15 @@ class Log:
                 rest = m.group(4)
                 directive = SECONDS.sub("", rest.split(" # ", 1)[1]) if " # " in rest else ""
                 self.results.append((ok, num, name, directive))
-                if name == current.name or (name == "boot" and current.name == "boot"):
+                if name == current.name:
                     current.result = (ok, num, directive)
                     self.programs.append(current)
                 current = Program("(between programs)")
                 continue
             if line == "# runner: powering off":
                 self.finished = True
-            elif re.match(r"^(not )?ok\b", line) or re.match(r"^n?o?t? ?ok \d", line):
-                self.garbled.append(line)
+            elif not line.startswith(("#", "[")) and re.search(r"(^|\s)(not |o)?ok\b", line):
+                self.garbled.append(line)    # a result line the console mangled
 
 
 def complaint(text, alarms):
@@ -144,6 +144,8 @@ def check_results(log, problems):
         problems.append("result number(s) seen twice: " + ", ".join(str(n) for n in dups[:10]))
     if extra:
         problems.append("result number(s) beyond the plan: " + ", ".join(str(n) for n in extra[:10]))
+    if nums != sorted(nums):
+        problems.append("result lines out of order")
     for line in log.garbled[:3]:
         problems.append(f"garbled result line: {line[:120]}")
 
