@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAX_TESTS	4096
 #define MAX_ARGS	32
 #define LINE_MAX_LEN	4096
@@ -221,11 +222,11 @@ static void kscan_read(struct kscan *k)
 		text[strcspn(text, "\n")] = '\0';
 		kernel = (prio >> 3) == 0;
 		if (kernel) {
-			for (i = 0; i < sizeof(kmsg_alarms) / sizeof(kmsg_alarms[0]); i++) {
+			for (i = 0; i < ARRAY_SIZE(kmsg_alarms); i++) {
 				if (strstr(text, kmsg_alarms[i]))
 					break;
 			}
-			if (i < sizeof(kmsg_alarms) / sizeof(kmsg_alarms[0])) {
+			if (i < ARRAY_SIZE(kmsg_alarms)) {
 				if (!k->bad++)
 					snprintf(k->first_bad, sizeof(k->first_bad),
 						 "%.400s", text);
@@ -581,8 +582,8 @@ int main(void)
 		out("ok %d lock-debugging # debug_locks is still 1", ntests + 2);
 		pass++;
 	} else if (dl == 0) {
-		out("not ok %d lock-debugging # debug_locks is 0: lock debugging switched itself off, its checks are dead",
-		    ntests + 2);
+		out("not ok %d lock-debugging # debug_locks is 0: %s", ntests + 2,
+		    "lock debugging switched itself off, its checks are dead");
 		fail++;
 	} else {
 		out("ok %d lock-debugging # SKIP no lockdep in this kernel", ntests + 2);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Like a kselftest harness test that hangs: the test runs in a child in a
- * process group of its own, which killing the program's group misses. */
+/*
+ * Like a kselftest harness test that hangs: the test runs in a child in a
+ * process group of its own, which killing the program's group misses.
+ */
 #include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Exits 0 at once but leaves a child in a session of its own, holding
- * stdout open: /init must not wait for it, must kill it, and must say so. */
+/*
+ * Exits 0 at once but leaves a child in a session of its own, holding
+ * stdout open: /init must not wait for it, must kill it, and must say so.
+ */
 #include <stdio.h>
 #include <unistd.h>
 

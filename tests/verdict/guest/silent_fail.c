@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Reports a failed test in KTAP and exits 0 (futex_waitv's waiter does
- * this): the exit status cannot be trusted alone. */
+/*
+ * Reports a failed test in KTAP and exits 0 (futex_waitv's waiter does
+ * this): the exit status cannot be trusted alone.
+ */
 #include <stdio.h>
 
 int main(void)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Writes a record that looks like a kernel warning to /dev/kmsg, as any
+/*
+ * Writes a record that looks like a kernel warning to /dev/kmsg, as any
  * root process may, and exits 0: it is not the kernel's and must not fail
- * anything. */
+ * anything.
+ */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>

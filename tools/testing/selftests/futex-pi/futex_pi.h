@@ -408,7 +408,6 @@ struct kmsg_watch {
 	int lost;	/* reads that found records overwritten */
 };
 
-
 /* Lines printed after an alarming one (its stack trace), and in total. */
 #define KMSG_CONTEXT	40
 #define KMSG_MAX_PRINT	200
