@@ -50,6 +50,47 @@ static int kmsg_fd = -1;
 #include "../tools/testing/selftests/futex-pi/kmsg_alarms.h"
 
 /* Write one whole line with one write(), so the console keeps it whole. */
+/*
+ * What we print goes to a queue, written to the console as fast as it
+ * takes it. The serial console of an emulated guest is slow: while a
+ * buggy kernel warns in a loop, /init must go on reading /dev/kmsg (which
+ * holds 1 MiB) instead of waiting for the console, or records are lost.
+ */
+static int con_fd = STDOUT_FILENO;
+static char *outq;
+static size_t outq_head, outq_len, outq_cap;
+
+/* Write as much of the queue as the console takes now. */
+static void out_pump(void)
+{
+	while (outq_len > outq_head) {
+		ssize_t n = write(con_fd, outq + outq_head, outq_len - outq_head);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			outq_head = outq_len;	/* no console: drop it */
+			break;
+		}
+		outq_head += n;
+	}
+	outq_head = outq_len = 0;
+}
+
+/* Write the whole queue, waiting for the console. */
+static void out_flush(void)
+{
+	while (outq_len > outq_head) {
+		struct pollfd pf = { .fd = con_fd, .events = POLLOUT };
+
+		poll(&pf, 1, 1000);
+		out_pump();
+	}
+}
+
+/* Queue one whole line, so that the console keeps it whole. */
 static void out(const char *fmt, ...)
 {
 	char buf[LINE_MAX_LEN + 64];
@@ -64,8 +105,28 @@ static void out(const char *fmt, ...)
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
-	if (write(STDOUT_FILENO, buf, n) < 0)
-		return;
+	if (outq_head && outq_head == outq_len)
+		outq_head = outq_len = 0;
+	if (outq_len + n > outq_cap) {
+		size_t cap = outq_cap ? outq_cap * 2 : 1 << 20;
+		char *q;
+
+		while (cap < outq_len + n)
+			cap *= 2;
+		q = realloc(outq, cap);
+		if (!q) {
+			/* No memory: wait for the console, then write it. */
+			out_flush();
+			while (write(con_fd, buf, n) < 0 && errno == EAGAIN)
+				poll(&(struct pollfd){ .fd = con_fd, .events = POLLOUT }, 1, 1000);
+			return;
+		}
+		outq = q;
+		outq_cap = cap;
+	}
+	memcpy(outq + outq_len, buf, n);
+	outq_len += n;
+	out_pump();
 }
 
 static double now(void)
@@ -99,8 +160,13 @@ static void setup(void)
 		if (fd > 2)
 			close(fd);
 	}
-	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+	/* Our own description of the console, for writes that do not block. */
+	fd = open("/dev/console", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0)
+		con_fd = fd;
+	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	setenv("PATH", "/tests:/bin", 1);
+
 }
 
 static void load_list(const char *path)
@@ -438,9 +504,10 @@ static int run_one(struct test *t, struct kscan *k, struct result *r)
 	fcntl(pfd[0], F_SETFL, O_NONBLOCK);
 
 	while (!exited) {
-		struct pollfd pf[2] = {
+		struct pollfd pf[3] = {
 			{ .fd = pipe_open ? pfd[0] : -1, .events = POLLIN },
 			{ .fd = kmsg_fd, .events = POLLIN },
+			{ .fd = outq_len > outq_head ? con_fd : -1, .events = POLLOUT },
 		};
 		int left = (int)((deadline - now()) * 1000);
 
@@ -452,13 +519,15 @@ static int run_one(struct test *t, struct kscan *k, struct result *r)
 			break;
 		}
 		/* Wake up now and then to see whether the program exited. */
-		poll(pf, 2, left < 100 ? left : 100);
+		poll(pf, 3, left < 100 ? left : 100);
+		/* The kernel log first: it is what can be lost. */
+		if (pf[1].revents & POLLIN)
+			kscan_read(k);
 		if (pf[0].revents & POLLIN)
 			copy_output(pfd[0], line, &linelen);
 		else if (pf[0].revents)
 			pipe_open = 0;	/* every writer closed it */
-		if (pf[1].revents & POLLIN)
-			kscan_read(k);
+		out_pump();
 		exited = waitpid(pid, &r->status, WNOHANG) == pid;
 	}
 	if (!exited) {
@@ -575,6 +644,7 @@ int main(void)
 			out("ok %d %s (%.1f s)", i + 2, t->name, r.secs);
 			pass++;
 		}
+		out_flush();
 	}
 
 	dl = debug_locks_on();
@@ -591,6 +661,7 @@ int main(void)
 	}
 	out("# totals: pass:%d fail:%d skip:%d", pass, fail, skip);
 	out("# runner: powering off");
+	out_flush();
 	sync();
 	reboot(RB_POWER_OFF);
 	return 0;

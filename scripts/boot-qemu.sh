@@ -18,7 +18,9 @@ smp=${SMP:-2} mem=${MEM:-1024} accel=${ACCEL:-auto} limit=${TIMEOUT:-900}
 # run (the runner prints the warnings it finds in /dev/kmsg itself), so that
 # kernel output does not interleave with the tests' output. APPEND=loglevel=8
 # shows everything, e.g. to see where a boot stops.
-append="console=$CONSOLE panic=-1 loglevel=4 ${APPEND:-}"
+# log_buf_len=16M: a buggy kernel writes megabytes of WARNINGs a second;
+# /init must read every record (it fails a run that lost some).
+append="console=$CONSOLE panic=-1 loglevel=4 log_buf_len=16M ${APPEND:-}"
 
 # KVM only after a short boot proves it works: on nested setups /dev/kvm can
 # exist while guests never get past the firmware. The verdict is cached.
