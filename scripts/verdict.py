@@ -29,6 +29,7 @@ expectation is met.
 """
 
 import argparse
+import gzip
 import os
 import re
 import sys
@@ -214,24 +215,27 @@ def verdict_bug(log, sites, alarms, problems):
     """The assertion warned from both futex paths, and nothing else failed."""
     if not sites:
         problems.append("no assertion sites given (is the debug series in the tree?)")
+    # Reports from two CPUs interleave record by record, so a trace line
+    # belongs to an assertion report while any such report is open (from
+    # its WARNING to its "---[ end trace").
     lock = requeue = 0
-    allowed = False
+    open_reports = 0
     others = []
     for text in log.kmsg:
         t = text.strip()
         if t.startswith("---[ end trace"):
-            allowed = False
+            open_reports = max(0, open_reports - 1)
             continue
-        if allowed and t.startswith("futex_lock_pi+"):
+        if open_reports and t.startswith("futex_lock_pi+"):
             lock += 1
-        if allowed and t.startswith("futex_wait_requeue_pi+"):
+        if open_reports and t.startswith("futex_wait_requeue_pi+"):
             requeue += 1
         if not complaint(t, alarms):
             continue
         m = WARNING_AT.match(t)
         if m and m.group(1) in sites:
-            allowed = True
-        elif allowed and t in ("Call Trace:", "Call trace:"):
+            open_reports += 1
+        elif open_reports and t in ("Call Trace:", "Call trace:"):
             pass
         else:
             others.append(t)
@@ -335,7 +339,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     alarms = load_alarms(args.alarms)
-    with open(args.log, errors="replace") as f:
+    opener = gzip.open if args.log.endswith(".gz") else open
+    with opener(args.log, "rt", errors="replace") as f:
         lines = [line.rstrip("\r\n").replace("\r", "") for line in f]
     log = Log(lines)
     problems = []

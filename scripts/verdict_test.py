@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """make selftest: feed recorded and hand-made serial logs through the verdict.
 
-Each case in tests/verdict/cases/ is NAME.log (a serial log) and NAME.want:
+Each case in tests/verdict/cases/ is NAME.log or NAME.log.gz (a serial log)
+and NAME.want:
 comment lines ("# ..."), "args: ..." (verdict.py's options), "verdict: ok"
 or "verdict: FAIL", and any number of "says: TEXT" lines, each of which must
 appear in verdict.py's output. The last line printed is "N passed, N failed".
@@ -12,6 +13,7 @@ import contextlib
 import glob
 import io
 import os
+import re
 import shlex
 import sys
 
@@ -35,6 +37,8 @@ def run_case(want_path):
     if expect not in ("ok", "FAIL"):
         return [f"{want_path}: no 'verdict: ok|FAIL' line"]
     log = want_path[:-len(".want")] + ".log"
+    if not os.path.exists(log):
+        log += ".gz"
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         rc = verdict.main(args + [log])
@@ -55,11 +59,11 @@ def run_case(want_path):
 
 def main():
     wants = sorted(glob.glob(os.path.join(CASES, "*.want")))
-    logs = sorted(glob.glob(os.path.join(CASES, "*.log")))
+    logs = sorted(glob.glob(os.path.join(CASES, "*.log")) + glob.glob(os.path.join(CASES, "*.log.gz")))
     passed = failed = 0
     print("TAP version 13")
     print(f"1..{len(wants) + 1}")
-    orphans = [l for l in logs if l[:-4] + ".want" not in wants]
+    orphans = [l for l in logs if re.sub(r"\.log(\.gz)?$", ".want", l) not in wants]
     for n, want in enumerate(wants, 1):
         name = os.path.basename(want)[:-5]
         errors = run_case(want)
