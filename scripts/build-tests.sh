@@ -58,7 +58,7 @@ done >"$out/list.futex-pi"
 # FUTEX_TIME_SCALE for emulated guests (the README has the measured
 # false-failure rates that chose it). Invoked as their run.sh invokes them
 # (run.sh itself keeps only the last exit code, so we don't use it).
-scale=${FUTEX_TIME_SCALE:-20}
+scale=${FUTEX_TIME_SCALE:-50}
 case $scale in '' | *[!0-9]* | 0*) die "FUTEX_TIME_SCALE must be a positive integer, not '$scale'" ;; esac
 rsync -a --delete "$ksft/futex/" "$stage/futex/"
 for p in $(series_patches "$TOP/patches/selftests"); do
