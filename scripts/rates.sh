@@ -60,7 +60,7 @@ done
 
 echo "| program | runs | failed | first reasons |"
 echo "|---|---|---|---|"
-cat "$dir"/serial-*.log | tr -d '\r' | grep -E '^(not )?ok [0-9]+ ' | grep -v ' boot$' |
+cat "$dir"/serial-*.log | tr -d '\r' | grep -E '^(not )?ok [0-9]+ ' | grep -vE ' (boot|lock-debugging)( |$)' |
 	sed -E 's/^(not ok|ok) [0-9]+ ([^ ]+)( # ([^(]*))?.*/\1|\2|\4/' |
 	awk -F'|' '{ runs[$2]++; if ($1 == "not ok") { bad[$2]++; if (!(($2, $3) in seen)) { seen[$2, $3] = 1; why[$2] = why[$2] (why[$2] ? "; " : "") $3 } } }
 	     END { for (p in runs) printf "| %s | %d | %d | %s |\n", p, runs[p], bad[p], why[p] }' | sort
