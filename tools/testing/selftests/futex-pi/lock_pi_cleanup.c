@@ -219,6 +219,22 @@ TEST_F(lock_pi_timeout, one_of_two_waiters_times_out)
 
 static int signals_handled;
 
+/*
+ * The handler runs when the interrupted waiter is on its way back to
+ * user space to restart the call: on a slow machine, or on a kernel busy
+ * printing a warning for it, that can be well after the signal was sent.
+ * Wait up to @ms for the first one.
+ */
+static int wait_signals_handled(int ms)
+{
+	int64_t end = now_ns(CLOCK_MONOTONIC) + ms * NSEC_PER_MSEC;
+
+	while (!__atomic_load_n(&signals_handled, __ATOMIC_RELAXED) &&
+	       now_ns(CLOCK_MONOTONIC) < end)
+		sleep_us(1000);
+	return __atomic_load_n(&signals_handled, __ATOMIC_RELAXED);
+}
+
 static void count_signal(int sig)
 {
 	__atomic_add_fetch(&signals_handled, 1, __ATOMIC_RELAXED);
@@ -286,7 +302,7 @@ TEST_F(lock_pi_signal, storm_then_unlock)
 	ASSERT_FALSE(pi_locker_done(&w)) {
 		TH_LOG("FUTEX_LOCK_PI returned %d during the storm", w.ret);
 	}
-	ASSERT_GT(__atomic_load_n(&signals_handled, __ATOMIC_RELAXED), 0);
+	ASSERT_GT(wait_signals_handled(5000), 0);
 	/* After its last restart the waiter must be queued again. */
 	ASSERT_EQ(0, wait_blocked(w.tid, &self->futex, 5000));
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->futex));
