@@ -40,10 +40,15 @@ def run_case(want_path):
     if not os.path.exists(log):
         log += ".gz"
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        rc = verdict.main(args + [log])
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        try:
+            rc = verdict.main(args + [log])
+        except SystemExit as e:     # bad arguments in the case
+            rc = f"exit {e.code}"
     output = buf.getvalue()
     errors = []
+    if not isinstance(rc, int):
+        return [f"verdict.py did not run: {rc}: {buf.getvalue().strip()[-300:]}"]
     got = "ok" if rc == 0 else "FAIL"
     if got != expect:
         errors.append(f"verdict {got}, wanted {expect}")
