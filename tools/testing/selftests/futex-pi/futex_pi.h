@@ -313,18 +313,6 @@ static inline bool blocked_before(pid_t tid, uint32_t *uaddr, clockid_t clock,
 		TH_LOG("precondition met in try %d: %s", tries, what);	\
 } while (0)
 
-/* Poll @tid's effective priority until it is @want; returns the last seen. */
-static inline int wait_prio(pid_t tid, int want, int ms)
-{
-	int64_t end = now_ns(CLOCK_MONOTONIC) + ms * NSEC_PER_MSEC;
-	int prio;
-
-	while ((prio = task_prio(tid)) != want &&
-	       now_ns(CLOCK_MONOTONIC) < end)
-		sleep_us(200);
-	return prio;
-}
-
 /* ---- a thread that takes a PI futex the caller holds ---- */
 
 struct pi_locker {
