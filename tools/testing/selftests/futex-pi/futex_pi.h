@@ -150,13 +150,20 @@ static inline int64_t now_ns(clockid_t clock)
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+/*
+ * A time before the clock's zero becomes 0, which is just as much in the
+ * past: arm64 guests without an RTC start CLOCK_REALTIME at 0, so "now
+ * minus a second" can be negative early after boot, and a negative
+ * tv_nsec makes the kernel answer EINVAL instead of ETIMEDOUT.
+ */
 static inline struct timespec ns_to_ts(int64_t ns)
 {
-	struct timespec ts = {
-		.tv_sec = ns / NSEC_PER_SEC,
-		.tv_nsec = ns % NSEC_PER_SEC,
-	};
+	struct timespec ts;
 
+	if (ns < 0)
+		ns = 0;
+	ts.tv_sec = ns / NSEC_PER_SEC;
+	ts.tv_nsec = ns % NSEC_PER_SEC;
 	return ts;
 }
 
@@ -315,10 +322,15 @@ static inline bool blocked_before(pid_t tid, uint32_t *uaddr, clockid_t clock,
 
 /* ---- a thread that takes a PI futex the caller holds ---- */
 
+/*
+ * With @cond set, the thread waits on @cond (FUTEX_WAIT_REQUEUE_PI, @op
+ * holding only flags) for a requeue onto @uaddr instead of locking @uaddr.
+ */
 struct pi_locker {
 	/* Filled in by the caller. */
 	uint32_t *uaddr;
 	int op;				/* FUTEX_LOCK_PI{,2} and flags */
+	uint32_t *cond;			/* wait here for a requeue to @uaddr */
 	bool timed;
 	struct timespec deadline;	/* absolute, on @clock */
 	clockid_t clock;
@@ -336,9 +348,14 @@ struct pi_locker {
 static void *pi_locker_fn(void *arg)
 {
 	struct pi_locker *l = arg;
+	const struct timespec *deadline = l->timed ? &l->deadline : NULL;
 
 	__atomic_store_n(&l->tid, sys_gettid(), __ATOMIC_RELEASE);
-	l->ret = futex_pi_op(l->uaddr, l->op, l->timed ? &l->deadline : NULL);
+	if (l->cond)
+		l->ret = futex_wait_requeue_pi(l->cond, 0, l->uaddr, deadline,
+					       l->op);
+	else
+		l->ret = futex_pi_op(l->uaddr, l->op, deadline);
 	l->returned_ns = now_ns(l->clock);
 	l->word = futex_word(l->uaddr);
 	if (!l->ret)
