@@ -9,14 +9,14 @@ DEBUG   ?= 1
 SMP     ?= 2
 MEM     ?= 1024
 ACCEL   ?= auto
-export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL
+export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC KIMAGE LOCK_DEBUG TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL
 
 .PHONY: help run check selftest host-test bench soak apply unapply clean
 help:
 	@echo 'Targets:'
 	@echo '  run        apply, build, boot and test one kernel (the main job)'
 	@echo '  check      the test command: host tier, then make run for x86_64 and arm64'
-	@echo '  selftest   test the verdict code on recorded serial logs (seconds)'
+	@echo '  selftest   test the verdict code on recorded serial logs, KIMAGE= on bad input (seconds)'
 	@echo '  host-test  build the futex-pi suite and run it on the running kernel'
 	@echo '  bench      unpatched vs patched kernel, booted alternately (BOOTS=5)'
 	@echo '  soak       stress tests on the patched 6.1-rt kernel (DURATION=1800 s in all)'
@@ -26,7 +26,10 @@ help:
 	@echo 'Variables:'
 	@echo '  ARCH=x86_64|arm64      guest architecture (default x86_64)'
 	@echo '  KERNEL=6.1-rt|6.12-rt|6.1  default tree (default 6.1-rt)'
+	@echo '  KERNEL=debian-rt       run: boot Debian'"'"'s shipped RT kernel for ARCH (apt)'
+	@echo '  KIMAGE=FILE            run: boot this kernel (bzImage, Image or linux-image-*.deb)'
 	@echo '  KSRC=DIR               build this tree as it is instead of a default one'
+	@echo '  LOCK_DEBUG=0           run: a kernel without lock debugging (own build directory)'
 	@echo '  O=DIR or OUT=DIR       output directory (default out/)'
 	@echo '  UPTO=N                 apply only the first N patches of patches/series'
 	@echo '  DEBUG=0                leave the debug series out (default 1)'
@@ -44,6 +47,7 @@ check:
 
 selftest:
 	@scripts/verdict_test.py
+	@scripts/prebuilt-kernel_test.sh
 
 host-test:
 	@scripts/host-test.sh

@@ -18,7 +18,8 @@ if [ "$control" = 1 ]; then
 	suffix=-control what="$what, CONTROL: unpatched on both sides"
 fi
 dir=$out/bench/$kernel-$arch-smp${SMP:-2}$suffix
-bld=$out/build/$kernel-$arch-bench
+# The build directory of LOCK_DEBUG=0 (make run, make check cells).
+bld=$out/build/$kernel-$arch-nodebug
 mkdir -p "$dir/extra" "$dir/tests/futex-pi" "$dir/tests/futex"
 t0=$SECONDS
 
@@ -34,7 +35,7 @@ for v in unpatched patched; do
 	src=$(stage "tree $kernel, $v" "$TOP/scripts/prepare-tree.sh" "$kernel" "$out/src/$kernel" "$upto" 0)
 	LOCK_DEBUG=0 stage "build $v kernel ($arch, no lock debugging)" \
 		"$TOP/scripts/build-kernel.sh" "$src" "$bld" "$arch" 1
-	cp "$bld/$KIMAGE" "$dir/$v.img"
+	cp "$bld/$BOOT_IMAGE" "$dir/$v.img"
 done
 
 "$TEST_CC" -static -O2 -Wall -o "$dir/tests/init" "$TOP/guest/init.c"

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Boot a kernel and initramfs in QEMU with a hard wall-clock limit, serial
 # console to LOGFILE. Exit 0 when QEMU ended by itself (the guest powered off
-# or panicked, see the log), 124 when the limit killed it.
+# or panicked, see the log), 124 when the limit killed it, 125 when the
+# guest printed nothing within SILENCE seconds.
 # Usage: scripts/boot-qemu.sh ARCH IMAGE INITRD LOGFILE
 # Env: SMP (2), MEM (MiB, 1024), ACCEL (auto|kvm|tcg), TIMEOUT (s, 900),
-#      APPEND (extra kernel command line)
+#      SILENCE (s, 120), APPEND (extra kernel command line)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -55,6 +56,21 @@ cmd=("$QEMU" $QEMU_ARGS $accel_args -smp "$smp" -m "$mem" -display none
      -monitor none -serial stdio -no-reboot -kernel "$image" -initrd "$initrd"
      -append "$append")
 echo "${cmd[*]}" >"$logfile.cmd"
+# A kernel that prints nothing at all within SILENCE seconds (not a kernel
+# for this machine, or without a driver for $CONSOLE) is stopped then, not
+# after the whole TIMEOUT: exit 125.
+silence=${SILENCE:-120}
+timeout --kill-after=10 "$limit" "${cmd[@]}" </dev/null >"$logfile" 2>&1 &
+qpid=$! t0=$SECONDS
+while kill -0 "$qpid" 2>/dev/null && [ ! -s "$logfile" ] && [ $((SECONDS - t0)) -lt "$silence" ]; do
+	sleep 1
+done
+if kill -0 "$qpid" 2>/dev/null && [ ! -s "$logfile" ]; then
+	kill "$qpid" 2>/dev/null || true
+	wait "$qpid" 2>/dev/null || true
+	warn "the guest printed nothing on its console ($CONSOLE) within $silence s: not a kernel for $arch, or no console driver for $CONSOLE built in"
+	exit 125
+fi
 rc=0
-timeout --kill-after=10 "$limit" "${cmd[@]}" </dev/null >"$logfile" 2>&1 || rc=$?
+wait "$qpid" || rc=$?
 exit "$rc"

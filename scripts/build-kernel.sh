@@ -58,11 +58,22 @@ else
 	rm -f "$bld/.config.new"
 fi
 
-kmake -j"$(nproc)" "$(basename "$KIMAGE")" >"$bld/build.log" 2>&1 ||
+# A cold build takes minutes: say once a minute how far it got (the steps
+# kbuild logged so far, and the last one), not every object.
+kmake -j"$(nproc)" "$(basename "$BOOT_IMAGE")" >"$bld/build.log" 2>&1 &
+kpid=$! t0=$SECONDS next=60
+while kill -0 "$kpid" 2>/dev/null; do
+	sleep 2
+	if [ $((SECONDS - t0)) -ge "$next" ] && kill -0 "$kpid" 2>/dev/null; then
+		log "building $(basename "$BOOT_IMAGE"): $((SECONDS - t0)) s, $(grep -cE '^  [A-Z]' "$bld/build.log") steps, at: $(grep -E '^  [A-Z]' "$bld/build.log" | tail -n 1 | sed 's/^ *//')"
+		next=$((next + 60))
+	fi
+done
+wait "$kpid" ||
 	{ grep -E 'error|Error' "$bld/build.log" | head -n 20 >&2; die "kernel build failed (log: $bld/build.log)"; }
 kmake headers >>"$bld/build.log" 2>&1 || die "make headers failed (log: $bld/build.log)"
 # gen_init_cpio is a host tool of the kernel tree: build it for the initramfs.
 kmake usr/gen_init_cpio >>"$bld/build.log" 2>&1 ||
 	{ tail -n 20 "$bld/build.log" >&2; die "building usr/gen_init_cpio failed"; }
 grep -E '^(\S+: )?warning:' "$bld/build.log" >&2 || true
-ls "$bld/$KIMAGE" >/dev/null
+ls "$bld/$BOOT_IMAGE" >/dev/null

@@ -15,9 +15,27 @@ khdr=
 command -v "$TEST_CC" >/dev/null || die "$TEST_CC not found (run scripts/deps.sh)"
 mkdir -p "$out"
 
+scale=${FUTEX_TIME_SCALE:-50}
+case $scale in '' | *[!0-9]* | 0*) die "FUTEX_TIME_SCALE must be a positive integer, not '$scale'" ;; esac
+
+# What the programs are built from: if none of it changed since the last
+# build into OUTDIR (another series state of the same tree), keep them.
+ksft=$src/tools/testing/selftests
+files_sum() { (cd "$1" && shift && find "$@" -type f ! -name '.*' -print0 | sort -z | xargs -0 sha256sum); }
+fingerprint=$({
+	echo "$arch $scale $("$TEST_CC" --version | head -n 1)"
+	files_sum "$TOP" guest/init.c tools/testing/selftests/futex-pi patches/selftests
+	files_sum "$ksft" lib.mk kselftest.h kselftest_harness.h futex
+	[ -z "$khdr" ] || files_sum "$3/usr/include" .
+} | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$out/fingerprint" 2>/dev/null)" = "$fingerprint" ] && [ -f "$out/list.futex-pi" ]; then
+	log "tests for $arch: up to date in $out"
+	exit 0
+fi
+rm -f "$out/fingerprint"
+
 "$TEST_CC" -static -O2 -Wall -o "$out/init" "$TOP/guest/init.c"
 
-ksft=$src/tools/testing/selftests
 suite=$TOP/tools/testing/selftests/futex-pi
 # kselftest timeout of a directory: its "settings" file, else 45 s.
 ksft_timeout() { sed -n 's/^timeout=//p' "$1/settings" 2>/dev/null | grep . || echo 45; }
@@ -51,15 +69,13 @@ for p in $progs; do
 	echo "futex-pi/$p $t /tests/futex-pi/$p"
 done >"$out/list.futex-pi"
 
-[ "$arch" = host ] && exit 0
+if [ "$arch" = host ]; then echo "$fingerprint" >"$out/fingerprint"; exit 0; fi
 
 # The tree's own futex selftests, built from a staged copy with
 # patches/selftests applied: the waits of the wake tests are multiplied by
 # FUTEX_TIME_SCALE for emulated guests (the README has the measured
 # false-failure rates that chose it). Invoked as their run.sh invokes them
 # (run.sh itself keeps only the last exit code, so we don't use it).
-scale=${FUTEX_TIME_SCALE:-50}
-case $scale in '' | *[!0-9]* | 0*) die "FUTEX_TIME_SCALE must be a positive integer, not '$scale'" ;; esac
 rsync -a --delete "$ksft/futex/" "$stage/futex/"
 for p in $(series_patches "$TOP/patches/selftests"); do
 	patch -d "$stage" -p4 -s -F0 -N --no-backup-if-mismatch <"$p" >>"$out/build.log" 2>&1 ||
@@ -76,3 +92,4 @@ while read -r prog args; do
 	echo "$name $t /tests/futex/$prog $args"
 done | awk '!seen[$1]++' >"$out/list.futex"
 log "built $(wc -l <"$out/list.futex-pi") futex-pi and $(wc -l <"$out/list.futex") futex programs for $arch (FUTEX_TIME_SCALE=$scale)"
+echo "$fingerprint" >"$out/fingerprint"

@@ -32,11 +32,11 @@ cp "$tests/futex-pi/pi_deadline_stress" "$run/tests/futex-pi/"
 echo "futex-pi/pi_deadline_stress $((duration + 300)) /tests/futex-pi/pi_deadline_stress" >"$run/tests/list.futex-pi"
 : >"$run/tests/list.futex"
 "$TOP/scripts/make-initramfs.sh" "$bld" "$run/tests" "$run/initramfs.cpio"
-cp "$bld/$KIMAGE" "$run/"
+cp "$bld/$BOOT_IMAGE" "$run/"
 rc=0
 APPEND="FUTEX_PI_STRESS_SECONDS=$per_test" TIMEOUT=$((duration + 900)) \
 	stage "soak ($arch, $duration s: $per_test s per stress test)" "$TOP/scripts/boot-qemu.sh" "$arch" \
-	"$run/$(basename "$KIMAGE")" "$run/initramfs.cpio" "$run/serial.log" || rc=$?
+	"$run/$(basename "$BOOT_IMAGE")" "$run/initramfs.cpio" "$run/serial.log" || rc=$?
 grep -E 'processes:|acquisitions' "$run/serial.log" | sed 's/^ *# */  /' || true
 cp "$bld/.config" "$run/config"
 "$TOP/scripts/verdict.py" --qemu-rc "$rc" --config "$run/config" \

@@ -1,0 +1,96 @@
+#!/bin/bash
+# Get a kernel that is already built ready to boot: check that FILE is a
+# kernel image for ARCH, or unpack the image (and its config) from a Debian
+# linux-image-*.deb; "debian-rt" downloads Debian's shipped PREEMPT_RT
+# kernel for ARCH with apt first. Writes OUTDIR/image, OUTDIR/config (when
+# the package has one) and OUTDIR/what (one line naming the kernel).
+# Usage: scripts/prebuilt-kernel.sh ARCH FILE|debian-rt OUTDIR
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+arch=$1 what=$2 out=$(realpath -m "$3")
+arch_conf "$arch"
+debarch=$DEB_ARCH
+
+# is_image FILE: a kernel image QEMU boots for $arch.
+is_image() {
+	case $arch in
+	x86_64)
+		# bzImage: "HdrS" at 0x202; xloadflags (0x236) bit 0: 64-bit entry.
+		[ "$(od -An -c -j 514 -N 4 "$1" | tr -d ' ')" = HdrS ] &&
+			[ $(($(od -An -tu1 -j 566 -N 1 "$1") & 1)) = 1 ]
+		;;
+	arm64)
+		# arm64 Image: "ARM\x64" at 0x38; Debian ships it gzipped, which
+		# QEMU unpacks itself.
+		if [ "$(od -An -tx1 -N 2 "$1" | tr -d ' ')" = 1f8b ]; then
+			[ "$(gzip -dc "$1" 2>/dev/null | od -An -tx1 -j 56 -N 4 | tr -d ' ')" = 41524d64 ]
+		else
+			[ "$(od -An -tx1 -j 56 -N 4 "$1" | tr -d ' ')" = 41524d64 ]
+		fi
+		;;
+	esac
+}
+
+# fetch_debian_rt: download the newest linux-image-*-rt-$debarch that
+# linux-image-rt-$debarch depends on; print the .deb's path.
+fetch_debian_rt() {
+	local meta=linux-image-rt-$debarch pkg deb dir=$CACHE/downloads tmp
+	if [ "$arch" != x86_64 ] && ! dpkg --print-foreign-architectures | grep -qx "$debarch" &&
+		[ "$(dpkg --print-architecture)" != "$debarch" ]; then
+		[ "$(id -u)" = 0 ] || die "apt needs the $debarch architecture: run as root, or dpkg --add-architecture $debarch"
+		log "adding the $debarch architecture to dpkg (apt multiarch)"
+		dpkg --add-architecture "$debarch"
+		rm -f "$CACHE/.apt-updated"
+	fi
+	apt_update_once
+	pkg=$(apt-cache depends "$meta:$debarch" 2>/dev/null |
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { sub(/:.*/, "", $2); print $2; exit }')
+	[ -n "$pkg" ] || die "apt knows no $meta for $debarch (apt-cache depends $meta:$debarch)"
+	mkdir -p "$dir"
+	deb=$(ls "$dir/${pkg}_"*"_$debarch.deb" 2>/dev/null | sort -V | tail -n 1 || true)
+	if [ -z "$deb" ]; then
+		log "downloading $pkg ($debarch), the kernel behind $meta"
+		tmp=$(mktemp -d "$dir/.apt.XXXXXX")
+		trap 'rm -rf "$tmp"' EXIT	# an interrupted download leaves nothing
+		(cd "$tmp" && apt-get download "$pkg:$debarch") >"$tmp/log" 2>&1 ||
+			{ tail -n 5 "$tmp/log" >&2; rm -rf "$tmp"; die "apt-get download $pkg:$debarch failed"; }
+		mv "$tmp"/*.deb "$dir/"
+		rm -rf "$tmp"
+		deb=$(ls "$dir/${pkg}_"*"_$debarch.deb" | sort -V | tail -n 1)
+	fi
+	echo "$deb"
+}
+
+if [ "$what" = debian-rt ]; then
+	what=$(fetch_debian_rt)
+fi
+[ -e "$what" ] || die "KIMAGE=$what: no such file"
+[ -f "$what" ] && [ -r "$what" ] || die "KIMAGE=$what: not a readable file"
+
+rm -rf "$out.tmp"
+mkdir -p "$out.tmp"
+trap 'rm -rf "$out.tmp"' EXIT
+if [ "$(head -c 8 "$what")" = '!<arch>' ]; then
+	command -v dpkg-deb >/dev/null || die "dpkg-deb not found (package dpkg)"
+	dpkg-deb -I "$what" >/dev/null 2>&1 || die "KIMAGE=$what: not a Debian package (dpkg-deb cannot read it)"
+	pkgarch=$(dpkg-deb -f "$what" Architecture)
+	[ "$pkgarch" = "$debarch" ] || die "KIMAGE=$what: a package for $pkgarch, not for ARCH=$arch ($debarch)"
+	dpkg-deb --fsys-tarfile "$what" | tar -x -C "$out.tmp" --wildcards './boot/*' 2>/dev/null || true
+	img=$(ls "$out.tmp"/boot/vmlinu[xz]-* 2>/dev/null | head -n 1 || true)
+	[ -n "$img" ] || die "KIMAGE=$what: a .deb without a kernel image (no boot/vmlinuz-*): $(dpkg-deb -f "$what" Package)"
+	is_image "$img" || die "KIMAGE=$what: its $(basename "$img") is not a kernel image for $arch"
+	mv "$img" "$out.tmp/image"
+	cfg=$(ls "$out.tmp"/boot/config-* 2>/dev/null | head -n 1 || true)
+	[ -z "$cfg" ] || mv "$cfg" "$out.tmp/config"
+	echo "$(dpkg-deb -f "$what" Package) $(dpkg-deb -f "$what" Version) ($(basename "$what"))" >"$out.tmp/what"
+	rm -rf "$out.tmp/boot"
+else
+	is_image "$what" || die "KIMAGE=$what: not a kernel image for $arch ($([ "$arch" = x86_64 ] && echo 'a 64-bit bzImage' || echo 'an arm64 Image, plain or gzipped'))"
+	cp "$what" "$out.tmp/image"
+	echo "$(realpath "$what")" >"$out.tmp/what"
+fi
+rm -rf "$out"
+mv "$out.tmp" "$out"
+trap - EXIT
+log "kernel: $(cat "$out/what")"
