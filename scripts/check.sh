@@ -5,9 +5,16 @@
 #   bug    the debug assertion warns from futex_lock_pi and
 #          futex_wait_requeue_pi (the bug is there and is seen)
 #   einval the stale pi_state test fails with EINVAL (fix without follow-up)
+#   stale  without lock debugging: stale_boost sees the owner keep a leaving
+#          waiter's boost, and nothing else fails (the bug as user space
+#          sees it on the kernels people run)
 #   builds the kernel builds (bisect step); nothing is booted
-# The first cell, selftest, tests the verdict code itself (make selftest).
+# The first cell, selftest, tests the verdict code itself and the checks
+# of KIMAGE= on bad input (make selftest).
 # A cell whose guest hangs or panics fails, whatever its expectation.
+# LOCKDBG=0 builds without lock debugging, in a build directory of its own
+# (the one make bench uses); tree "debian-rt" boots Debian's shipped RT
+# kernel (make run KERNEL=debian-rt), nothing is built.
 # Writes OUT/matrix.md and OUT/matrix.xml (JUnit); the last line printed is
 # "N passed, N failed" counting cells. CELLS="a b" runs only those cells.
 set -u
@@ -16,21 +23,24 @@ set -u
 out=$(realpath -m "${OUT:-$TOP/out}")
 nseries=$(series_patches "$TOP/patches" | wc -l)
 
-# name            tree     arch    upto  debug expect
+# name               tree      arch    upto  debug lockdbg expect
 matrix="
-selftest          selftest host    -     -     pass
-host              host     host    -     -     pass
-rt-x86-bug        6.1-rt   x86_64  0     1     bug
-rt-x86-partial    6.1-rt   x86_64  1     1     einval
-rt-x86-fixed      6.1-rt   x86_64  all   1     pass
-rt-arm64-bug      6.1-rt   arm64   0     1     bug
-rt-arm64-fixed    6.1-rt   arm64   all   1     pass
-mainline-x86      6.12-rt  x86_64  all   1     pass
-nonrt-x86-fixed   6.1      x86_64  all   0     pass
+selftest             selftest  host    -     -     -       pass
+host                 host      host    -     -     -       pass
+rt-x86-bug           6.1-rt    x86_64  0     1     1       bug
+rt-x86-partial       6.1-rt    x86_64  1     1     1       einval
+rt-x86-fixed         6.1-rt    x86_64  all   1     1       pass
+rt-x86-bug-nodebug   6.1-rt    x86_64  0     0     0       stale
+rt-arm64-bug         6.1-rt    arm64   0     1     1       bug
+rt-arm64-fixed       6.1-rt    arm64   all   1     1       pass
+rt-arm64-bug-nodebug 6.1-rt    arm64   0     0     0       stale
+debian-rt-x86        debian-rt x86_64  -     -     0       stale
+mainline-x86         6.12-rt   x86_64  all   1     1       pass
+nonrt-x86-fixed      6.1       x86_64  all   0     1       pass
 $(for i in $(seq 1 "$nseries"); do
-	echo "bisect-rt-x86-$i 6.1-rt x86_64 $i 0 builds"
-	echo "bisect-rt-arm64-$i 6.1-rt arm64 $i 0 builds"
-	echo "bisect-nonrt-x86-$i 6.1 x86_64 $i 0 builds"
+	echo "bisect-rt-x86-$i 6.1-rt x86_64 $i 0 1 builds"
+	echo "bisect-rt-arm64-$i 6.1-rt arm64 $i 0 1 builds"
+	echo "bisect-nonrt-x86-$i 6.1 x86_64 $i 0 1 builds"
 done)
 "
 
@@ -52,7 +62,7 @@ assert_sites() {
 # from the serial log (an expected failure must fail for the expected
 # reason only); builds by the exit status.
 verdict() {
-	local rc=$1 expect=$2 logf=$3 run=$4 src=$5 out qrc
+	local rc=$1 expect=$2 logf=$3 run=$4 src=$5 out qrc cfg
 	if [ "$expect" = builds ] || [ ! -f "$run/serial.log" ]; then
 		if [ "$rc" = 0 ]; then tail -n 1 "$logf"; return 0; fi
 		echo "FAILED: $(grep -m1 -E '^ *not ok|^error:' "$logf" | sed 's/^ *//')"
@@ -64,20 +74,25 @@ verdict() {
 		return 0
 	fi
 	qrc=$(cat "$run/qemu-rc" 2>/dev/null || echo 0)
+	cfg=$run/config
+	[ -f "$cfg" ] || cfg=$run/kernel/config
 	out=$("$TOP/scripts/verdict.py" --expect "$expect" --qemu-rc "${qrc:-0}" \
-		--config "$run/config" --sites "$(assert_sites "$src")" "$run/serial.log")
+		--config "$cfg" --sites "$(assert_sites "$src")" "$run/serial.log")
 	rc=$?
 	echo "$out" | sed -n 's/^verdict: [a-zA-Z]*: //p' | tail -n 1
 	return "$rc"
 }
 
-while read -r name tree arch upto debug expect; do
+while read -r name tree arch upto debug lockdbg expect; do
 	[ -n "$name" ] || continue
 	case " ${CELLS:-$name} " in *" $name "*) ;; *) continue ;; esac
 	logf=$out/cells/$name.log t=$SECONDS rc=0
-	log "matrix: $name ($tree $arch UPTO=$upto DEBUG=$debug, expect $expect)"
+	log "matrix: $name ($tree $arch UPTO=$upto DEBUG=$debug LOCK_DEBUG=$lockdbg, expect $expect)"
 	if [ "$tree" = selftest ]; then
-		"$TOP/scripts/verdict_test.py" >"$logf" 2>&1 || rc=$?
+		{ "$TOP/scripts/verdict_test.py" || rc=$?
+		  "$TOP/scripts/prebuilt-kernel_test.sh" || rc=$?
+		  echo "verdict: $(grep -E '^[0-9]+ passed' "$logf" | head -n 1 | sed 's/,//'); prebuilt kernels: $(grep -E '^[0-9]+ passed' "$logf" | sed -n 2p | sed 's/,//')"
+		} >"$logf" 2>&1
 		run=$out/selftest
 	elif [ "$tree" = host ]; then
 		OUT=$out "$TOP/scripts/host-test.sh" >"$logf" 2>&1 || rc=$?
@@ -91,10 +106,13 @@ while read -r name tree arch upto debug expect; do
 		run=$out/build/$tree-$arch
 	else
 		# No verdict on a log a previous run left behind.
-		run=$out/runs/$tree-$arch-upto$upto-debug$debug
+		nd=
+		[ "$lockdbg" = 0 ] && nd=-nodebug
+		run=$out/runs/$tree-$arch-upto$upto-debug$debug$nd
+		[ "$tree" = debian-rt ] && run=$out/runs/debian-rt-$arch
 		rm -f "$run/serial.log" "$run/qemu-rc"
-		OUT=$out KERNEL=$tree ARCH=$arch UPTO=$upto DEBUG=$debug KSRC= \
-			"$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
+		OUT=$out KERNEL=$tree ARCH=$arch UPTO=$upto DEBUG=$debug LOCK_DEBUG=$lockdbg \
+			KSRC= KIMAGE= "$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
 	fi
 	observed=$(verdict "$rc" "$expect" "$logf" "$run" "$out/src/$tree") && ok=1 || ok=0
 	secs=$((SECONDS - t))
@@ -107,13 +125,13 @@ while read -r name tree arch upto debug expect; do
 		tail -n 15 "$logf" | sed 's/^/    | /'
 	fi
 	log "matrix: $name: $v ($secs s): $observed"
-	rows="$rows| $name | $tree | $arch | $upto | $debug | $expect | $(echo "$observed" | tr '|' '/') | $v | $secs s |
+	rows="$rows| $name | $tree | $arch | $upto | $debug | $lockdbg | $expect | $(echo "$observed" | tr '|' '/') | $v | $secs s |
 "
 done <<<"$matrix"
 
 {
-	echo "| cell | tree | arch | UPTO | DEBUG | expected | observed | verdict | time |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| cell | tree | arch | UPTO | DEBUG | LOCK_DEBUG | expected | observed | verdict | time |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s' "$rows"
 	echo
 	echo "Total: $((SECONDS - t0)) s. Logs: $out/cells/, runs: $out/runs/."

@@ -17,6 +17,9 @@ ended, and what the cell expects:
           trace, and every failed check is a kernel-log check
   einval  the stale pi_state test (pi_deadline_stress) fails with EINVAL, and only
           it, and only for that reason
+  stale   the kernel is affected, as user space sees it without lock
+          debugging: stale_boost fails, each failed variant because the
+          owner kept a leaving waiter's boost, and nothing else fails
 
 Whatever the expectation, the guest must have finished (not hung, not
 panicked), every result line the plan announced must be there once, no
@@ -48,6 +51,10 @@ WARNING_AT = re.compile(r"^WARNING: CPU: \d+ PID: \d+ at (\S+) ")
 # The kselftest harness's line for a failed EXPECT/ASSERT: "# FILE:LINE:TEST:...".
 HARNESS_FAIL = re.compile(r"^# (\S+?):(\d+):(\S+?):(.*)$")
 # futex_pi.h's kernel-log checks (kmsg_watch_end, kmsg_program_check).
+STALE_PROG = "futex-pi/stale_boost"
+STALE_ASSERT = re.compile(r"^# stale_boost\.c:\d+:\S+?:Expected self->base \(\d+\) == prio \(-?\d+\)$")
+STALE_SEEN = re.compile(r"^# stale_boost\.c:\d+:\S+?:(.*: we still had priority (-?\d+) "
+                        r"\(the waiter's boost, FIFO (\d+)\).*)$")
 KMSG_CHECK_TEXT = re.compile(r"^Expected 0 \(0\) == (alarms|kmsg_watch_scan\(&kmsg_program\)) \(\d+\)$")
 
 
@@ -149,6 +156,8 @@ def check_results(log, problems):
 
 
 def guest_state(log, qemu_rc):
+    if qemu_rc == 125 or not log.lines:
+        return "silent: it printed nothing on its console (scripts/boot-qemu.sh, SILENCE)"
     if qemu_rc in (124, 137):
         return "hung (killed after the time limit)"
     if any("Kernel panic" in line for line in log.lines):
@@ -180,31 +189,42 @@ def config_has(path, option):
 
 
 def failed_checks(prog):
-    """(kernel-log checks, other failures) among a program's failed subtests.
+    """(explained failures, other failures) among a program's failed subtests.
 
     The kselftest harness prints "# FILE:LINE:TEST:Expected ..." for each
     failed EXPECT/ASSERT and "# TEST: Test terminated ..." for a test that
-    timed out or died. A failed subtest is explained by the kernel log only
-    when it has such lines and every one is a futex_pi.h kernel-log check.
+    timed out or died. A failed subtest is explained by the bug when it has
+    such lines and every one is a futex_pi.h kernel-log check, or, in
+    stale_boost, the failed ASSERT of a stale boost together with the
+    test's message that the priority was the waiter's boost (the same bug
+    seen from user space; the ASSERT ends the test).
     """
-    klog, other, pending = 0, [], []
+    klog, other, pending, stale_assert, stale_seen = 0, [], [], False, False
     for line in prog.output:
+        m = STALE_SEEN.match(line)
+        if m and int(m.group(2)) == -1 - int(m.group(3)):
+            stale_seen = True
+            continue
         m = HARNESS_FAIL.match(line)
         if m and m.group(4).startswith("Expected"):
+            if STALE_ASSERT.match(line):
+                stale_assert = True
+                pending.append(True)
+                continue
             pending.append(os.path.basename(m.group(1)) == "futex_pi.h"
                            and bool(KMSG_CHECK_TEXT.match(m.group(4).strip())))
             continue
         if re.match(r"^# \S+: Test terminated", line):
-            pending.append(False)
+            pending.append(stale_assert and line.endswith("Test terminated by assertion"))
             continue
         sub = re.match(r"^(not ok|ok) \d+ (\S+)", line)
         if sub:
             if sub.group(1) == "not ok":
-                if pending and all(pending):
+                if pending and all(pending) and stale_assert <= stale_seen:
                     klog += 1
                 else:
                     other.append(sub.group(2))
-            pending = []
+            pending, stale_assert, stale_seen = [], False, False
     return klog, other
 
 
@@ -324,11 +344,88 @@ def verdict_einval(log, problems):
     return observed
 
 
+def verdict_stale(log, problems):
+    """stale_boost fails for the stale boost only; everything else passes."""
+    seen, prog_stale = [], None
+    for prog in log.programs:
+        ok, _, directive = prog.result
+        if prog.name == STALE_PROG:
+            prog_stale = prog
+        elif not ok:
+            problems.append(f"{prog.name} failed: {directive}")
+    if prog_stale is None:
+        problems.append(f"{STALE_PROG} did not run")
+        return "stale_boost did not run"
+    ok, _, directive = prog_stale.result
+    if not ok and directive != "exit status 1":
+        problems.append(f"{STALE_PROG} failed beyond its checks: {directive}")
+    plan = next((int(m.group(1)) for m in (PLAN.match(l) for l in prog_stale.output) if m), None)
+    subtests = [l for l in prog_stale.output if re.match(r"^(not ok|ok) \d+ ", l)]
+    if plan is not None and len(subtests) != plan:
+        problems.append(f"{STALE_PROG}: {len(subtests)} of its {plan} results")
+    if ok and "SKIP" in directive:
+        why = directive.split("SKIP", 1)[1].strip()
+        problems.append(f"{STALE_PROG} skipped ({why}): it cannot tell whether this kernel "
+                        "is affected")
+        return "stale_boost skipped"
+    if ok:
+        problems.append(f"not affected anymore: {STALE_PROG} passed: the owner dropped the "
+                        "leaving waiter's boost in every window it saw, so this kernel "
+                        "carries the fix (fbeb558b0dd0 or a backport of it); the cell's "
+                        "expectation is out of date")
+        return "stale_boost passed"
+    # Each failed variant must be explained by its own stale-boost report:
+    # the harness prints the failed ASSERT ("Expected self->base (20) ==
+    # prio (-11)") and the test's message, nothing else.
+    variants, stale, other = [], None, []
+    for line in prog_stale.output:
+        m = STALE_SEEN.match(line)
+        if m and int(m.group(2)) == -1 - int(m.group(3)):
+            stale = m.group(1).strip()
+            continue
+        h = HARNESS_FAIL.match(line)
+        if h and h.group(4).startswith("Expected") and not STALE_ASSERT.match(line) or \
+           re.match(r"^# \S+: Test terminated (?!by assertion)", line):
+            other.append(line)
+            continue
+        sub = re.match(r"^(not ok|ok) \d+ (\S+)", line)
+        if sub:
+            if sub.group(1) == "not ok":
+                if stale and not other:
+                    variants.append((sub.group(2).split(".")[1], stale))
+                else:
+                    problems.append(f"stale_boost: {sub.group(2)} failed for another reason: "
+                                    + (other[0][:200] if other else "no message"))
+            stale, other = None, []
+    if not variants:
+        problems.append("stale_boost failed, but no variant saw a stale boost")
+        return "stale_boost failed without a stale boost"
+    return (f"affected: the owner kept a leaving waiter's boost in {len(variants)} variant(s) "
+            f"({', '.join(v for v, _ in variants)}): {variants[0][1]}")
+
+
+def affected(log):
+    """The answer of stale_boost, for a person asking about their kernel."""
+    prog = next((p for p in reversed(log.programs) if p.name == STALE_PROG), None)
+    if prog is None:
+        return None
+    ok, _, directive = prog.result
+    if ok and "SKIP" in directive:
+        return "cannot tell: " + directive.split("SKIP", 1)[1].strip()
+    if ok:
+        return "no: the owner dropped every leaving waiter's boost"
+    for line in prog.output:
+        m = STALE_SEEN.match(line)
+        if m and int(m.group(2)) == -1 - int(m.group(3)):
+            return "YES: " + m.group(1).strip()
+    return "cannot tell: stale_boost failed for another reason (see its output)"
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log")
     ap.add_argument("--qemu-rc", type=int, default=0)
-    ap.add_argument("--expect", choices=("pass", "bug", "einval"), default="pass")
+    ap.add_argument("--expect", choices=("pass", "bug", "einval", "stale"), default="pass")
     ap.add_argument("--sites", default="", help="FILE:LINE of each assertion, comma-separated")
     ap.add_argument("--config", help="the kernel's .config (is lockdep in?)")
     ap.add_argument("--results", help="write the results here")
@@ -363,6 +460,8 @@ def main(argv=None):
             observed = verdict_bug(log, sites, alarms, problems)
         elif args.expect == "einval":
             observed = verdict_einval(log, problems)
+        elif args.expect == "stale":
+            observed = verdict_stale(log, problems)
         else:
             for ok, num, name, directive in failed:
                 problems.append(f"not ok {num} {name} # {directive}")
@@ -400,6 +499,9 @@ def main(argv=None):
         observed += "; but: " + "; ".join(problems[:3])
     elif problems and args.expect == "pass":
         observed = "FAILED: " + problems[0]
+    answer = affected(log)
+    if answer:
+        print(f"is this kernel affected (stale_boost)? {answer}")
     print(f"verdict: {verdict}: {observed}")
     print(summary)
     return 0 if not problems else 1
