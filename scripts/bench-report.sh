@@ -49,6 +49,12 @@ accel=$(grep -o -- '-accel [a-z]*' "$dir/patched-1.log.cmd" | head -n 1)
 		}
 	}'
 	echo
+	# Error counts (EINVAL, EDEADLK) matter in total, not as medians.
+	for side in unpatched patched; do
+		cat "$dir/$side"-*.txt | awk -v side="$side" '$3 == "count" { n[$1] += $2 }
+			END { for (k in n) printf "%s %s: %d in all boots\n", side, k, n[k] }'
+	done | sort | sed 's/^/- /'
+	echo
 	echo "Raw figures: $dir/{unpatched,patched}-N.txt; ${secs} s in all."
 } >"$dir/report.md"
 cat "$dir/report.md"
