@@ -218,7 +218,6 @@ FIXTURE(stale_boost) {
 	cpu_set_t saved;
 	struct hog hog;
 	struct helper helper[HELPERS];
-	int nhelpers;
 	int base;
 	bool started;
 	const char *skip;	/* why the test skips */
@@ -295,8 +294,7 @@ FIXTURE_SETUP(stale_boost)
 	/* CPU A: helper and hog. CPU B: us and (inherited) the waiters. */
 	self->hog.cpu = cpus[0];
 	ASSERT_EQ(0, pin_self(cpus[1]));
-	self->nhelpers = HELPERS;
-	for (i = 0; i < self->nhelpers; i++) {
+	for (i = 0; i < HELPERS; i++) {
 		self->helper[i].cpu = cpus[0];
 		self->helper[i].uaddr = &self->futex;
 		ASSERT_EQ(0, pthread_create(&self->helper[i].thread, NULL,
@@ -312,7 +310,7 @@ FIXTURE_SETUP(stale_boost)
 	self->started = true;
 	sleep_us(10000);	/* let them pin themselves */
 	ASSERT_EQ(0, self->hog.err);
-	for (i = 0; i < self->nhelpers; i++)
+	for (i = 0; i < HELPERS; i++)
 		ASSERT_EQ(0, self->helper[i].err);
 }
 
@@ -321,11 +319,11 @@ FIXTURE_TEARDOWN(stale_boost)
 	int i;
 
 	if (self->started) {
-		for (i = 0; i < self->nhelpers; i++)
+		for (i = 0; i < HELPERS; i++)
 			__atomic_store_n(&self->helper[i].quit, 1, __ATOMIC_RELEASE);
 		__atomic_store_n(&self->hog.quit, 1, __ATOMIC_RELEASE);
 		hog_arm(&self->hog, 0, 0);
-		for (i = 0; i < self->nhelpers; i++)
+		for (i = 0; i < HELPERS; i++)
 			EXPECT_EQ(0, join_within(self->helper[i].thread, 10000));
 		EXPECT_EQ(0, join_within(self->hog.thread, 10000));
 		sched_setaffinity(0, sizeof(self->saved), &self->saved);
@@ -484,12 +482,12 @@ TEST_F_TIMEOUT(stale_boost, owner_drops_boost_before_hb_lock, VARIANT_S)
 			       STAT_PRIO_RT(WAITER_PRIO), windows, tries);
 		ASSERT_EQ(self->base, prio);
 	}
-	for (i = 0; i < self->nhelpers; i++) {
+	for (i = 0; i < HELPERS; i++) {
 		loops += self->helper[i].loops;
 		einval += self->helper[i].einval;
 	}
 	TH_LOG("%d window(s) in %d tries; %d helpers made %ld FUTEX_WAKE calls, %ld of them took hb->lock and found the PI waiter (EINVAL)",
-	       windows, tries, self->nhelpers, loops, einval);
+	       windows, tries, HELPERS, loops, einval);
 	if (missed)
 		TH_LOG("%d tries missed the precondition (%s); the waiter's timeout grew to %d ms",
 		       missed, why, wait_ms);
