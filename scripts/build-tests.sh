@@ -1,9 +1,10 @@
 #!/bin/bash
 # Build the guest's programs, statically, for one architecture: /init, our
-# futex-pi suite and the tree's own futex selftests, each with a list of
-# what to run ("NAME TIMEOUT PATH ARGS", see guest/init.c).
+# suites (SUITES: futex-pi, and rt-plug, the block plug reproducer) and the
+# tree's own futex selftests, each with a list of what to run ("NAME
+# TIMEOUT PATH ARGS", see guest/init.c).
 # Usage: scripts/build-tests.sh ARCH SRCDIR BUILDDIR OUTDIR
-#   ARCH "host" builds only the futex-pi suite for this machine; BUILDDIR
+#   ARCH "host" builds only our suites for this machine; BUILDDIR
 #   then may be "-" (use the system's kernel headers).
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -24,11 +25,11 @@ ksft=$src/tools/testing/selftests
 files_sum() { (cd "$1" && shift && find "$@" -type f ! -name '.*' -print0 | sort -z | xargs -0 sha256sum); }
 fingerprint=$({
 	echo "$arch $scale $("$TEST_CC" --version | head -n 1)"
-	files_sum "$TOP" guest/init.c tools/testing/selftests/futex-pi patches/selftests
+	files_sum "$TOP" guest/init.c $(printf "tools/testing/selftests/%s " $SUITES) patches/selftests
 	files_sum "$ksft" lib.mk kselftest.h kselftest_harness.h futex
 	[ -z "$khdr" ] || files_sum "$3/usr/include" .
 } | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$out/fingerprint" 2>/dev/null)" = "$fingerprint" ] && [ -f "$out/list.futex-pi" ]; then
+if [ "$(cat "$out/fingerprint" 2>/dev/null)" = "$fingerprint" ] && [ -f "$out/list.rt-plug" ]; then
 	log "tests for $arch: up to date in $out"
 	exit 0
 fi
@@ -36,7 +37,6 @@ rm -f "$out/fingerprint"
 
 "$TEST_CC" -static -O2 -Wall -o "$out/init" "$TOP/guest/init.c"
 
-suite=$TOP/tools/testing/selftests/futex-pi
 # kselftest timeout of a directory: its "settings" file, else 45 s.
 ksft_timeout() { sed -n 's/^timeout=//p' "$1/settings" 2>/dev/null | grep . || echo 45; }
 # tmake DIR OUTPUT [CFLAGS]: build a kselftest directory (its Makefile
@@ -50,24 +50,27 @@ tmake() {
 }
 : >"$out/build.log"
 
-# Our suite builds as it would inside a kernel tree: stage it beside a
+# Our suites build as they would inside a kernel tree: staged beside a
 # copy of the tree's kselftest framework (the tree itself stays as it is).
 stage=$out/ksft
 mkdir -p "$stage"
 cp "$ksft/lib.mk" "$ksft/kselftest.h" "$ksft/kselftest_harness.h" "$stage/"
-rsync -a --delete "$suite/" "$stage/futex-pi/"
-tmake "$stage/futex-pi" "$out/futex-pi"
-t=$(ksft_timeout "$suite")
-progs=$(make -s -C "$stage/futex-pi" -f - print-progs <<'MK' 2>/dev/null
+for s in $SUITES; do
+	suite=$TOP/tools/testing/selftests/$s
+	rsync -a --delete "$suite/" "$stage/$s/"
+	tmake "$stage/$s" "$out/$s"
+	t=$(ksft_timeout "$suite")
+	progs=$(make -s -C "$stage/$s" -f - print-progs <<'MK' 2>/dev/null
 include Makefile
 print-progs: ; @echo $(TEST_GEN_PROGS)
 MK
-) || true
-[ -n "$progs" ] || progs=$(cd "$out/futex-pi" && ls)
-for p in $progs; do
-	p=$(basename "$p")
-	echo "futex-pi/$p $t /tests/futex-pi/$p"
-done >"$out/list.futex-pi"
+	) || true
+	[ -n "$progs" ] || progs=$(cd "$out/$s" && ls)
+	for p in $progs; do
+		p=$(basename "$p")
+		echo "$s/$p $t /tests/$s/$p"
+	done >"$out/list.$s"
+done
 
 if [ "$arch" = host ]; then echo "$fingerprint" >"$out/fingerprint"; exit 0; fi
 
@@ -91,5 +94,5 @@ while read -r prog args; do
 	name=futex/$prog$(echo "$args" | tr -d ' ')
 	echo "$name $t /tests/futex/$prog $args"
 done | awk '!seen[$1]++' >"$out/list.futex"
-log "built $(wc -l <"$out/list.futex-pi") futex-pi and $(wc -l <"$out/list.futex") futex programs for $arch (FUTEX_TIME_SCALE=$scale)"
+log "built $(cat "$out"/list.futex-pi "$out"/list.rt-plug | wc -l) futex-pi and rt-plug and $(wc -l <"$out/list.futex") futex programs for $arch (FUTEX_TIME_SCALE=$scale)"
 echo "$fingerprint" >"$out/fingerprint"

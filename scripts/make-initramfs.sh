@@ -1,8 +1,9 @@
 #!/bin/bash
 # Pack /init and the test programs into an initramfs with the kernel's own
 # usr/gen_init_cpio.
-# Usage: scripts/make-initramfs.sh BUILDDIR TESTDIR OUTFILE [EXTRA_DIR]
+# Usage: [ONLY=PREFIX] scripts/make-initramfs.sh BUILDDIR TESTDIR OUTFILE [EXTRA_DIR]
 #   EXTRA_DIR: every executable in it also runs (exit 0 pass, 4 skip).
+#   ONLY: run only the programs whose name starts with PREFIX (rt-plug/).
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -13,14 +14,16 @@ list=$outfile.list
 runlist=$outfile.tests
 
 {
-	cat "$tests/list.futex-pi" "$tests/list.futex"
+	# A test directory may leave suites out (make bench, make soak).
+	for d in $SUITES futex; do [ ! -f "$tests/list.$d" ] || cat "$tests/list.$d"; done
 	if [ -n "$extra" ]; then
 		[ -d "$extra" ] || die "TESTS_EXTRA=$extra is not a directory"
 		for f in "$extra"/*; do
 			[ -f "$f" ] && [ -x "$f" ] && echo "extra/$(basename "$f") ${EXTRA_TIMEOUT:-120} /tests/extra/$(basename "$f")"
 		done
 	fi
-} >"$runlist"
+} | awk -v only="${ONLY:-}" 'index($1, only) == 1' >"$runlist"
+[ -z "${ONLY:-}" ] || [ -s "$runlist" ] || die "no program matches ONLY=$ONLY"
 
 {
 	echo "dir /dev 0755 0 0"
@@ -28,7 +31,8 @@ runlist=$outfile.tests
 	echo "dir /tests 0755 0 0"
 	echo "file /init $tests/init 0755 0 0"
 	echo "file /tests/list $runlist 0644 0 0"
-	for d in futex-pi futex; do
+	for d in $SUITES futex; do
+		[ -d "$tests/$d" ] || continue
 		echo "dir /tests/$d 0755 0 0"
 		for f in "$tests/$d"/*; do
 			[ -f "$f" ] && [ -x "$f" ] && echo "file /tests/$d/$(basename "$f") $f 0755 0 0"

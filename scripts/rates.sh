@@ -23,13 +23,18 @@ dir=$(mktemp -d /tmp/rates.XXXXXX)
 
 # A test directory whose lists hold the chosen programs REPEAT times.
 mkdir -p "$dir/tests"
-cp -r "$tests/init" "$tests/futex-pi" "$tests/futex" "$dir/tests/"
-for l in list.futex-pi list.futex; do
+lists=
+for d in $SUITES futex; do
+	cp -r "$tests/$d" "$dir/tests/"
+	lists="$lists list.$d"
+done
+cp "$tests/init" "$dir/tests/"
+for l in $lists; do
 	grep -E "^[^ ]*($re)" "$tests/$l" |
 		awk -v n="$repeat" '{ lines[NR] = $0 } END { for (i = 1; i <= n; i++) for (j = 1; j <= NR; j++) print lines[j] }' \
 		>"$dir/tests/$l" || true
 done
-nprog=$(cat "$dir/tests/list.futex-pi" "$dir/tests/list.futex" | awk '{ print $1 }' | sort -u | wc -l)
+nprog=$(cd "$dir/tests" && cat $lists | awk '{ print $1 }' | sort -u | wc -l)
 [ "$nprog" -gt 0 ] || die "no program matches '$re'"
 "$TOP/scripts/make-initramfs.sh" "$bld" "$dir/tests" "$dir/initrd"
 
