@@ -5,7 +5,7 @@ ARCH    ?= x86_64
 KERNEL  ?= 6.1-rt
 OUT     ?= $(if $(O),$(O),$(CURDIR)/out)
 UPTO    ?= all
-DEBUG   ?= 1
+DEBUG   ?= 0
 SMP     ?= 2
 MEM     ?= 1024
 ACCEL   ?= auto
@@ -20,7 +20,7 @@ help:
 	@echo '  host-test  build the futex-pi suite and run it on the running kernel'
 	@echo '  bench      unpatched vs patched kernel, booted alternately (BOOTS=5)'
 	@echo '  soak       stress tests on the patched 6.1-rt kernel (DURATION=1800 s in all)'
-	@echo '  apply      apply the series to KSRC=DIR (DEBUG=1: the debug series too)'
+	@echo '  apply      apply the series to KSRC=DIR'
 	@echo '  unapply    remove the series from KSRC=DIR'
 	@echo '  clean      remove $$(OUT) (the tree cache stays in ~/.cache/futex-pi-rt)'
 	@echo 'Variables:'
@@ -32,7 +32,7 @@ help:
 	@echo '  LOCK_DEBUG=0           run: a kernel without lock debugging (own build directory)'
 	@echo '  O=DIR or OUT=DIR       output directory (default out/)'
 	@echo '  UPTO=N                 apply only the first N patches of patches/series'
-	@echo '  DEBUG=0                leave the debug series out (default 1)'
+	@echo '  DEBUG=1                add patches/debug (the assertion alone; UPTO=0 only)'
 	@echo '  TESTS_EXTRA=DIR        also run every executable in DIR in the guest'
 	@echo '  SMP=N MEM=MiB          guest vCPUs (default 2) and memory (default 1024)'
 	@echo '  ACCEL=auto|kvm|tcg     auto uses KVM only after a probe boot works'
@@ -58,12 +58,11 @@ bench:
 soak:
 	@scripts/soak.sh
 
-# apply leaves the debug series out unless DEBUG=1 is given explicitly.
 apply:
-	@DEBUG=$(if $(filter file,$(origin DEBUG)),0,$(DEBUG)) scripts/apply-series.sh apply
+	@scripts/apply-series.sh apply
 
 unapply:
-	@DEBUG=$(if $(filter file,$(origin DEBUG)),0,$(DEBUG)) scripts/apply-series.sh unapply
+	@scripts/apply-series.sh unapply
 
 clean:
 	rm -rf "$(OUT)"

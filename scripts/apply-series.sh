@@ -2,7 +2,7 @@
 # Apply the series to, or remove it from, a user's kernel tree. Everything is
 # first tried on a scratch copy of the touched files; the tree is changed only
 # if every step would succeed, so a failure leaves it as it was.
-# Usage: KSRC=DIR [DEBUG=1] scripts/apply-series.sh apply|unapply
+# Usage: KSRC=DIR scripts/apply-series.sh apply|unapply
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -17,9 +17,12 @@ ksrc=$(realpath "$KSRC")
 done_word=applied
 [ "$action" = unapply ] && done_word=removed
 
-# The stack: the series, then the debug series. What is applied is always a
-# prefix of it, since apply goes forward and unapply backward.
-stack=($(series_patches "$TOP/patches") $(series_patches "$TOP/patches/debug"))
+# The series carries the assertion itself; patches/debug is the assertion
+# alone, for trees without the series (the matrix's block plug cells).
+[ "${DEBUG:-0}" = 1 ] && die "DEBUG=1: the series has the assertion itself (patch 6); patches/debug is only for a tree without the series"
+# What is applied is always a prefix of the series, since apply goes
+# forward and unapply backward.
+stack=($(series_patches "$TOP/patches"))
 nseries=$(series_patches "$TOP/patches" | wc -l)
 
 scratch=$(mktemp -d)
@@ -53,7 +56,6 @@ done
 
 if [ "$action" = apply ]; then
 	want=$nseries
-	[ "${DEBUG:-0}" = 1 ] && want=${#stack[@]}
 	if [ "$applied" -ge "$want" ]; then
 		log "$ksrc already has the series: nothing to do"
 		exit 0

@@ -2,8 +2,13 @@
 # The test command (README, .ci/run): the verification matrix. Each cell
 # boots one kernel in one series state and must match its expectation:
 #   pass   every test passes and the kernel log is clean
-#   bug    the debug assertion warns from futex_lock_pi and
-#          futex_wait_requeue_pi (the bug is there and is seen)
+#   bug    the assertion warns from futex_lock_pi and
+#          futex_wait_requeue_pi (the bug is there and is seen): the series
+#          up to the assertion, without the futex fix
+#   plug   the assertion warns from a block plug flush in
+#          sched_submit_work(), during rt-plug/plug_flush only (the other
+#          recursion the series fixes): 6.1-rt without the series, with the
+#          assertion from patches/debug; only rt-plug runs
 #   einval the stale pi_state test fails with EINVAL (fix without follow-up)
 #   stale  without lock debugging: stale_boost sees the owner keep a leaving
 #          waiter's boost, and nothing else fails (the bug as user space
@@ -22,20 +27,25 @@ set -u
 
 out=$(realpath -m "${OUT:-$TOP/out}")
 nseries=$(series_patches "$TOP/patches" | wc -l)
+# The futex fix's place in the series: the bug cells stop before it.
+fix=$(series_patches "$TOP/patches" | grep -n -- '-futex-pi-Fix-recursive-rt_mutex-waiter-state' | cut -d: -f1)
+[ -n "$fix" ] || die "patches/series has no futex fix"
 
 # name               tree      arch    upto  debug lockdbg expect
 matrix="
 selftest             selftest  host    -     -     -       pass
 host                 host      host    -     -     -       pass
-rt-x86-bug           6.1-rt    x86_64  0     1     1       bug
-rt-x86-partial       6.1-rt    x86_64  1     1     1       einval
-rt-x86-fixed         6.1-rt    x86_64  all   1     1       pass
+rt-x86-bug           6.1-rt    x86_64  $((fix - 1))     0     1       bug
+rt-x86-partial       6.1-rt    x86_64  $fix     0     1       einval
+rt-x86-fixed         6.1-rt    x86_64  all   0     1       pass
+rt-x86-plug          6.1-rt    x86_64  0     1     1       plug
 rt-x86-bug-nodebug   6.1-rt    x86_64  0     0     0       stale
-rt-arm64-bug         6.1-rt    arm64   0     1     1       bug
-rt-arm64-fixed       6.1-rt    arm64   all   1     1       pass
+rt-arm64-bug         6.1-rt    arm64   $((fix - 1))     0     1       bug
+rt-arm64-fixed       6.1-rt    arm64   all   0     1       pass
+rt-arm64-plug        6.1-rt    arm64   0     1     1       plug
 rt-arm64-bug-nodebug 6.1-rt    arm64   0     0     0       stale
 debian-rt-x86        debian-rt x86_64  -     -     0       stale
-mainline-x86         6.12-rt   x86_64  all   1     1       pass
+mainline-x86         6.12-rt   x86_64  all   0     1       pass
 nonrt-x86-fixed      6.1       x86_64  all   0     1       pass
 $(for i in $(seq 1 "$nseries"); do
 	echo "bisect-rt-x86-$i 6.1-rt x86_64 $i 0 1 builds"
@@ -111,8 +121,10 @@ while read -r name tree arch upto debug lockdbg expect; do
 		run=$out/runs/$tree-$arch-upto$upto-debug$debug$nd
 		[ "$tree" = debian-rt ] && run=$out/runs/debian-rt-$arch
 		rm -f "$run/serial.log" "$run/qemu-rc"
+		only=
+		[ "$expect" = plug ] && only=rt-plug/
 		OUT=$out KERNEL=$tree ARCH=$arch UPTO=$upto DEBUG=$debug LOCK_DEBUG=$lockdbg \
-			KSRC= KIMAGE= "$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
+			ONLY=$only KSRC= KIMAGE= "$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
 	fi
 	observed=$(verdict "$rc" "$expect" "$logf" "$run" "$out/src/$tree") && ok=1 || ok=0
 	secs=$((SECONDS - t))

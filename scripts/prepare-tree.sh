@@ -5,7 +5,8 @@
 # only what changed.
 # Usage: scripts/prepare-tree.sh KERNEL WORKDIR UPTO DEBUG
 #   UPTO: number of patches of patches/series to apply ("all" for every one)
-#   DEBUG: 1 to apply patches/debug as well
+#   DEBUG: 1 to apply patches/debug as well: the assertion alone, for a
+#          tree without the series (the series brings its own from patch 6)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -42,6 +43,8 @@ fi
 if [ "$debug" = 1 ]; then
 	if tree_has_assert "$pristine"; then
 		log "$kernel already has the pi_blocked_on assertion: debug series not applied"
+	elif [ "$upto" != 0 ] && ! tree_has_fix "$pristine"; then
+		die "DEBUG=1 is for UPTO=0 (a tree without the series): the series brings the assertion itself"
 	else
 		patches="$patches $(series_patches "$TOP/patches/debug")"
 	fi

@@ -13,7 +13,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-kernel=${KERNEL:-6.1-rt} arch=${ARCH:-x86_64} upto=${UPTO:-all} debug=${DEBUG:-1}
+kernel=${KERNEL:-6.1-rt} arch=${ARCH:-x86_64} upto=${UPTO:-all} debug=${DEBUG:-0}
 lockdebug=${LOCK_DEBUG:-1} kimage=${KIMAGE:-}
 out=$(realpath -m "${OUT:-$TOP/out}")
 arch_conf "$arch"
