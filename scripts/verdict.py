@@ -348,6 +348,8 @@ def verdict_plug(log, sites, alarms, problems):
 
 
 EINVAL_LINE = re.compile(r"processes: .* ([0-9]+) EINVAL")
+# The threads' test reports its EINVAL per thread.
+EINVAL_THREAD = re.compile(r"thread \d+: lock: (\d+) failures: Invalid argument$")
 ERRNO_LINE = re.compile(r"pi_deadline_stress\.c:\d+:.*(thread \d+: (lock|unlock)|process \d+): ")
 ERRNO_OK = [
     # The stale pi_state reused: FUTEX_LOCK_PI fails with EINVAL.
@@ -363,7 +365,7 @@ RARE = re.compile(r"(unlock: \d+ failures: Operation not permitted|\d+ failures:
 
 def verdict_einval(log, problems):
     """pi_deadline_stress fails with EINVAL, nothing else fails, the log is clean."""
-    einval = 0
+    einval = threads = 0
     line = None
     for prog in log.programs:
         if prog.name != "futex-pi/pi_deadline_stress":
@@ -372,7 +374,11 @@ def verdict_einval(log, problems):
             m = EINVAL_LINE.search(out)
             if m and line is None:
                 line = re.sub(r"^ *# *", "", out)
-                einval = int(m.group(1))
+                einval += int(m.group(1))
+            m = EINVAL_THREAD.search(out)
+            if m:
+                threads += int(m.group(1))
+    einval += threads
     for prog in log.programs:
         ok, _, directive = prog.result
         if ok:
@@ -400,6 +406,8 @@ def verdict_einval(log, problems):
     if not einval:
         problems.append("pi_deadline_stress saw no EINVAL")
     observed = line or "no EINVAL line"
+    if threads:
+        observed += f"; threads' test: {threads} EINVAL"
     if rare:
         observed += f"; EPERM on unlock or EOWNERDEAD in {rare} thread(s)/process(es)"
     return observed
