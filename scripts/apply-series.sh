@@ -23,7 +23,6 @@ done_word=applied
 # What is applied is always a prefix of the series, since apply goes
 # forward and unapply backward.
 stack=($(series_patches "$TOP/patches"))
-nseries=$(series_patches "$TOP/patches" | wc -l)
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -55,7 +54,7 @@ for ((k = ${#stack[@]}; k > 0; k--)); do
 done
 
 if [ "$action" = apply ]; then
-	want=$nseries
+	want=${#stack[@]}
 	if [ "$applied" -ge "$want" ]; then
 		log "$ksrc already has the series: nothing to do"
 		exit 0
