@@ -13,7 +13,9 @@
 #   stale  without lock debugging: stale_boost sees the owner keep a leaving
 #          waiter's boost, and nothing else fails (the bug as user space
 #          sees it on the kernels people run)
-#   builds the kernel builds (bisect step); nothing is booted
+#   builds the kernel builds (bisect step); nothing is booted. A step whose
+#          stack changes no header compiles only the directories it
+#          touches; the first header change on builds everything
 # The first cell, selftest, tests the verdict code itself and the checks
 # of KIMAGE= on bad input (make selftest).
 # A cell whose guest hangs or panics fails, whatever its expectation.
@@ -42,7 +44,6 @@ rt-x86-plug          6.1-rt    x86_64  0     1     1       plug
 rt-x86-bug-nodebug   6.1-rt    x86_64  0     0     0       stale
 rt-arm64-bug         6.1-rt    arm64   $((fix - 1))     0     1       bug
 rt-arm64-fixed       6.1-rt    arm64   all   0     1       pass
-rt-arm64-plug        6.1-rt    arm64   0     1     1       plug
 rt-arm64-bug-nodebug 6.1-rt    arm64   0     0     0       stale
 debian-rt-x86        debian-rt x86_64  -     -     0       stale
 mainline-x86         6.12-rt   x86_64  all   0     1       pass
@@ -110,11 +111,22 @@ while read -r name tree arch upto debug lockdbg expect; do
 		OUT=$out "$TOP/scripts/host-test.sh" >"$logf" 2>&1 || rc=$?
 		run=$out/host-test
 	elif [ "$expect" = builds ]; then
+		# A stack that changes no header can only break the directories
+		# it touches: compile those. A header change gets a full build
+		# (patch 4's task_struct field would otherwise cost every bisect
+		# directory a second cold compile of all objects).
+		files=$(series_patches "$TOP/patches" "$upto" | xargs sed -n 's|^+++ b/||p' | sort -u)
+		targets=
+		echo "$files" | grep -q '\.h$' || targets=$(echo "$files" | xargs -n 1 dirname | sort -u | sed 's|$|/|' | paste -sd' ')
 		( set -e
 		  src=$("$TOP/scripts/prepare-tree.sh" "$tree" "$out/src/$tree" "$upto" "$debug")
 		  rt=1; [ "$tree" = 6.1 ] && rt=0
-		  "$TOP/scripts/build-kernel.sh" "$src" "$out/build/$tree-$arch" "$arch" $rt
-		  echo "built $tree $arch with the first $upto patch(es)" ) >"$logf" 2>&1 || rc=$?
+		  TARGETS=$targets "$TOP/scripts/build-kernel.sh" "$src" "$out/build/$tree-$arch" "$arch" $rt
+		  if [ -n "$targets" ]; then
+			echo "compiled $targets of $tree $arch with the first $upto patch(es) (no header changed)"
+		  else
+			echo "built $tree $arch with the first $upto patch(es)"
+		  fi ) >"$logf" 2>&1 || rc=$?
 		run=$out/build/$tree-$arch
 	else
 		# No verdict on a log a previous run left behind.
@@ -123,10 +135,13 @@ while read -r name tree arch upto debug lockdbg expect; do
 		run=$out/runs/$tree-$arch-upto$upto-debug$debug$nd
 		[ "$tree" = debian-rt ] && run=$out/runs/debian-rt-$arch
 		rm -f "$run/serial.log" "$run/qemu-rc"
-		only=
+		only= skip=
 		[ "$expect" = plug ] && only=rt-plug/
+		# The RT sanity programs run where the whole series is (their
+		# time goes to the cells that ship).
+		[ "$expect" = pass ] || skip=rt-sanity/
 		OUT=$out KERNEL=$tree ARCH=$arch UPTO=$upto DEBUG=$debug LOCK_DEBUG=$lockdbg \
-			ONLY=$only KSRC= KIMAGE= "$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
+			ONLY=$only SKIP=$skip KSRC= KIMAGE= "$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
 	fi
 	observed=$(verdict "$rc" "$expect" "$logf" "$run" "$out/src/$tree") && ok=1 || ok=0
 	secs=$((SECONDS - t))
