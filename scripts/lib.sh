@@ -45,6 +45,36 @@ apt_update_once() {
 	touch "$CACHE/.apt-updated"
 }
 
+# apt_arch DEBARCH: make sure apt offers packages of DEBARCH (multiarch).
+apt_arch() {
+	[ "$1" = "$(dpkg --print-architecture)" ] && return 0
+	dpkg --print-foreign-architectures | grep -qx "$1" && return 0
+	[ "$(id -u)" = 0 ] || die "apt needs the $1 architecture: run as root, or dpkg --add-architecture $1"
+	log "adding the $1 architecture to dpkg (apt multiarch)"
+	dpkg --add-architecture "$1"
+	rm -f "$CACHE/.apt-updated"
+}
+
+# apt_download PKG DEBARCH: download PKG:DEBARCH once into CACHE/downloads
+# (the newest one there is reused); print the .deb's path.
+apt_download() {
+	local pkg=$1 debarch=$2 dir=$CACHE/downloads deb tmp
+	mkdir -p "$dir"
+	deb=$(ls "$dir/${pkg}_"*"_$debarch.deb" 2>/dev/null | sort -V | tail -n 1 || true)
+	if [ -z "$deb" ]; then
+		apt_arch "$debarch"
+		apt_update_once
+		log "downloading $pkg ($debarch)"
+		tmp=$(mktemp -d "$dir/.apt.XXXXXX")
+		(cd "$tmp" && apt-get download "$pkg:$debarch") >"$tmp/log" 2>&1 ||
+			{ tail -n 5 "$tmp/log" >&2; rm -rf "$tmp"; die "apt-get download $pkg:$debarch failed"; }
+		mv "$tmp"/*.deb "$dir/"
+		rm -rf "$tmp"
+		deb=$(ls "$dir/${pkg}_"*"_$debarch.deb" | sort -V | tail -n 1)
+	fi
+	echo "$deb"
+}
+
 # need_src_entry: make sure apt has a deb-src entry for the Debian archive it
 # already uses for binaries.
 need_src_entry() {

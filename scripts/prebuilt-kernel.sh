@@ -35,31 +35,13 @@ is_image() {
 # fetch_debian_rt: download the newest linux-image-*-rt-$debarch that
 # linux-image-rt-$debarch depends on; print the .deb's path.
 fetch_debian_rt() {
-	local meta=linux-image-rt-$debarch pkg deb dir=$CACHE/downloads tmp
-	if [ "$arch" != x86_64 ] && ! dpkg --print-foreign-architectures | grep -qx "$debarch" &&
-		[ "$(dpkg --print-architecture)" != "$debarch" ]; then
-		[ "$(id -u)" = 0 ] || die "apt needs the $debarch architecture: run as root, or dpkg --add-architecture $debarch"
-		log "adding the $debarch architecture to dpkg (apt multiarch)"
-		dpkg --add-architecture "$debarch"
-		rm -f "$CACHE/.apt-updated"
-	fi
+	local meta=linux-image-rt-$debarch pkg
+	apt_arch "$debarch"
 	apt_update_once
 	pkg=$(apt-cache depends "$meta:$debarch" 2>/dev/null |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { sub(/:.*/, "", $2); print $2; exit }')
 	[ -n "$pkg" ] || die "apt knows no $meta for $debarch (apt-cache depends $meta:$debarch)"
-	mkdir -p "$dir"
-	deb=$(ls "$dir/${pkg}_"*"_$debarch.deb" 2>/dev/null | sort -V | tail -n 1 || true)
-	if [ -z "$deb" ]; then
-		log "downloading $pkg ($debarch), the kernel behind $meta"
-		tmp=$(mktemp -d "$dir/.apt.XXXXXX")
-		trap 'rm -rf "$tmp"' EXIT	# an interrupted download leaves nothing
-		(cd "$tmp" && apt-get download "$pkg:$debarch") >"$tmp/log" 2>&1 ||
-			{ tail -n 5 "$tmp/log" >&2; rm -rf "$tmp"; die "apt-get download $pkg:$debarch failed"; }
-		mv "$tmp"/*.deb "$dir/"
-		rm -rf "$tmp"
-		deb=$(ls "$dir/${pkg}_"*"_$debarch.deb" | sort -V | tail -n 1)
-	fi
-	echo "$deb"
+	apt_download "$pkg" "$debarch"
 }
 
 if [ "$what" = debian-rt ]; then
