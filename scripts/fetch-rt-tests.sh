@@ -14,10 +14,11 @@ arch=$1 out=$(realpath -m "$2")
 arch_conf "$arch"
 progs="pi_stress pip_stress ptsematest"
 command -v dpkg-deb >/dev/null || die "dpkg-deb not found (package dpkg)"
+command -v readelf >/dev/null || die "readelf not found (package binutils)"
 
 rt=$(apt_download rt-tests "$DEB_ARCH")
 libc=$(apt_download libc6 "$DEB_ARCH")
-stamp="$(basename "$rt") $(basename "$libc")"
+stamp="$(basename "$rt") $(basename "$libc") $progs"
 if [ "$(cat "$out/.debs" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
 fi
@@ -31,12 +32,12 @@ mkdir -p "$out/usr/bin"
 # copy_lib NAME [DEST]: the library NAME from libc6, to its own path in
 # the package, or to DEST (the interpreter's absolute path).
 copy_lib() {
-	local f
-	f=$(find "$x/lib" "$x/usr/lib" -name "$1" \( -type f -o -type l \) 2>/dev/null | head -n 1)
+	local f dest
+	f=$(find "$x/lib" "$x/usr/lib" -name "$1" -type f 2>/dev/null | head -n 1)
 	[ -n "$f" ] || die "$(basename "$libc") has no $1"
 	dest=$out/${2:-${f#"$x"/}}
 	mkdir -p "$(dirname "$dest")"
-	cp -L "$f" "$dest"
+	cp "$f" "$dest"
 }
 for p in $progs; do
 	[ -f "$x/usr/bin/$p" ] || die "$(basename "$rt") has no usr/bin/$p"

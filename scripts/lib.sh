@@ -56,7 +56,8 @@ apt_arch() {
 }
 
 # apt_download PKG DEBARCH: download PKG:DEBARCH once into CACHE/downloads
-# (the newest one there is reused); print the .deb's path.
+# (the newest one there is reused); print the .deb's path. Call it in a
+# command substitution: its EXIT trap cleans up after an interruption.
 apt_download() {
 	local pkg=$1 debarch=$2 dir=$CACHE/downloads deb tmp
 	mkdir -p "$dir"
@@ -66,12 +67,15 @@ apt_download() {
 		apt_update_once
 		log "downloading $pkg ($debarch)"
 		tmp=$(mktemp -d "$dir/.apt.XXXXXX")
+		trap 'rm -rf "$tmp"' EXIT	# an interrupted download leaves nothing
 		(cd "$tmp" && apt-get download "$pkg:$debarch") >"$tmp/log" 2>&1 ||
-			{ tail -n 5 "$tmp/log" >&2; rm -rf "$tmp"; die "apt-get download $pkg:$debarch failed"; }
-		mv "$tmp"/*.deb "$dir/"
+			{ tail -n 5 "$tmp/log" >&2; die "apt-get download $pkg:$debarch failed"; }
+		mv "$tmp"/*.deb "$dir/" || die "apt-get download $pkg:$debarch gave no .deb"
 		rm -rf "$tmp"
-		deb=$(ls "$dir/${pkg}_"*"_$debarch.deb" | sort -V | tail -n 1)
+		trap - EXIT
+		deb=$(ls "$dir/${pkg}_"*"_$debarch.deb" 2>/dev/null | sort -V | tail -n 1 || true)
 	fi
+	[ -n "$deb" ] || die "no $pkg $debarch package in $dir"
 	echo "$deb"
 }
 
