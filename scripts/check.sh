@@ -14,8 +14,9 @@
 #          waiter's boost, and nothing else fails (the bug as user space
 #          sees it on the kernels people run)
 #   builds the kernel builds (bisect step); nothing is booted. A step whose
-#          stack changes no header compiles only the directories it
-#          touches; the first header change on builds everything
+#          stack changes only .c files compiles the directories it
+#          touches, without linking; from the first other file on
+#          (patch 4's header) the whole kernel is built
 # The first cell, selftest, tests the verdict code itself and the checks
 # of KIMAGE= on bad input (make selftest).
 # A cell whose guest hangs or panics fails, whatever its expectation.
@@ -111,19 +112,20 @@ while read -r name tree arch upto debug lockdbg expect; do
 		OUT=$out "$TOP/scripts/host-test.sh" >"$logf" 2>&1 || rc=$?
 		run=$out/host-test
 	elif [ "$expect" = builds ]; then
-		# A stack that changes no header can only break the directories
-		# it touches: compile those. A header change gets a full build
+		# A stack that changes only .c files can break only the
+		# directories it touches: compile those (no link). Anything
+		# else (a header, Kconfig, a Makefile) gets a full build
 		# (patch 4's task_struct field would otherwise cost every bisect
 		# directory a second cold compile of all objects).
 		files=$(series_patches "$TOP/patches" "$upto" | xargs sed -n 's|^+++ b/||p' | sort -u)
 		targets=
-		echo "$files" | grep -q '\.h$' || targets=$(echo "$files" | xargs -n 1 dirname | sort -u | sed 's|$|/|' | paste -sd' ')
+		echo "$files" | grep -qv '\.c$' || targets=$(echo "$files" | xargs -n 1 dirname | sort -u | sed 's|$|/|' | paste -sd' ')
 		( set -e
 		  src=$("$TOP/scripts/prepare-tree.sh" "$tree" "$out/src/$tree" "$upto" "$debug")
 		  rt=1; [ "$tree" = 6.1 ] && rt=0
 		  TARGETS=$targets "$TOP/scripts/build-kernel.sh" "$src" "$out/build/$tree-$arch" "$arch" $rt
 		  if [ -n "$targets" ]; then
-			echo "compiled $targets of $tree $arch with the first $upto patch(es) (no header changed)"
+			echo "compiled $targets of $tree $arch with the first $upto patch(es) (only .c files changed; not linked)"
 		  else
 			echo "built $tree $arch with the first $upto patch(es)"
 		  fi ) >"$logf" 2>&1 || rc=$?
@@ -135,13 +137,13 @@ while read -r name tree arch upto debug lockdbg expect; do
 		run=$out/runs/$tree-$arch-upto$upto-debug$debug$nd
 		[ "$tree" = debian-rt ] && run=$out/runs/debian-rt-$arch
 		rm -f "$run/serial.log" "$run/qemu-rc"
-		only= skip=
+		only= skip_tests=
 		[ "$expect" = plug ] && only=rt-plug/
 		# The RT sanity programs run where the whole series is (their
 		# time goes to the cells that ship).
-		[ "$expect" = pass ] || skip=rt-sanity/
+		[ "$expect" = pass ] || skip_tests=rt-sanity/
 		OUT=$out KERNEL=$tree ARCH=$arch UPTO=$upto DEBUG=$debug LOCK_DEBUG=$lockdbg \
-			ONLY=$only SKIP=$skip KSRC= KIMAGE= "$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
+			ONLY=$only SKIP_TESTS=$skip_tests KSRC= KIMAGE= "$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
 	fi
 	observed=$(verdict "$rc" "$expect" "$logf" "$run" "$out/src/$tree") && ok=1 || ok=0
 	secs=$((SECONDS - t))
