@@ -1,8 +1,8 @@
 #!/bin/bash
 # Build the guest's programs, statically, for one architecture: /init, our
-# suites (SUITES: futex-pi, and rt-plug, the block plug reproducer) and the
-# tree's own futex selftests, each with a list of what to run ("NAME
-# TIMEOUT PATH ARGS", see guest/init.c).
+# suites (SUITES in lib.sh) and the tree's own futex selftests, each with a
+# list of what to run ("NAME TIMEOUT PATH ARGS", see guest/init.c); and
+# unpack rt-tests' programs, which rt-sanity/rt_tests runs.
 # Usage: scripts/build-tests.sh ARCH SRCDIR BUILDDIR OUTDIR
 #   ARCH "host" builds only our suites for this machine; BUILDDIR
 #   then may be "-" (use the system's kernel headers).
@@ -15,6 +15,9 @@ khdr=
 [ "$3" = - ] || khdr="-isystem $(realpath "$3")/usr/include"
 command -v "$TEST_CC" >/dev/null || die "$TEST_CC not found (run scripts/deps.sh)"
 mkdir -p "$out"
+# rt-tests: Debian's binaries and C library, as a tree that
+# make-initramfs.sh packs into the guest's root.
+[ "$arch" = host ] || "$TOP/scripts/fetch-rt-tests.sh" "$arch" "$out/rootfs"
 
 scale=${FUTEX_TIME_SCALE:-50}
 case $scale in '' | *[!0-9]* | 0*) die "FUTEX_TIME_SCALE must be a positive integer, not '$scale'" ;; esac
@@ -29,7 +32,7 @@ fingerprint=$({
 	files_sum "$ksft" lib.mk kselftest.h kselftest_harness.h futex
 	[ -z "$khdr" ] || files_sum "$3/usr/include" .
 } | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$out/fingerprint" 2>/dev/null)" = "$fingerprint" ] && [ -f "$out/list.rt-plug" ]; then
+if [ "$(cat "$out/fingerprint" 2>/dev/null)" = "$fingerprint" ] && [ -f "$out/list.${SUITES##* }" ]; then
 	log "tests for $arch: up to date in $out"
 	exit 0
 fi
@@ -94,5 +97,5 @@ while read -r prog args; do
 	name=futex/$prog$(echo "$args" | tr -d ' ')
 	echo "$name $t /tests/futex/$prog $args"
 done | awk '!seen[$1]++' >"$out/list.futex"
-log "built $(cat "$out"/list.futex-pi "$out"/list.rt-plug | wc -l) futex-pi and rt-plug and $(wc -l <"$out/list.futex") futex programs for $arch (FUTEX_TIME_SCALE=$scale)"
+log "built $(for s in $SUITES; do cat "$out/list.$s"; done | wc -l) programs of $SUITES and $(wc -l <"$out/list.futex") futex programs for $arch (FUTEX_TIME_SCALE=$scale)"
 echo "$fingerprint" >"$out/fingerprint"

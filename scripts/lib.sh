@@ -2,9 +2,9 @@
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CACHE=${FUTEX_PI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/futex-pi-rt}
-# Our kselftest suites (tools/testing/selftests/*): the futex tests and the
-# block plug reproducer.
-SUITES="futex-pi rt-plug"
+# Our kselftest suites (tools/testing/selftests/*): the futex tests, the
+# block plug reproducer and the RT sanity programs (lock torture).
+SUITES="futex-pi rt-plug rt-sanity"
 
 log() { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }

@@ -1,9 +1,12 @@
 #!/bin/bash
 # Pack /init and the test programs into an initramfs with the kernel's own
 # usr/gen_init_cpio.
-# Usage: [ONLY=PREFIX] scripts/make-initramfs.sh BUILDDIR TESTDIR OUTFILE [EXTRA_DIR]
+# Usage: [ONLY=PREFIX] [SKIP_TESTS=PREFIX] scripts/make-initramfs.sh BUILDDIR TESTDIR OUTFILE [EXTRA_DIR]
 #   EXTRA_DIR: every executable in it also runs (exit 0 pass, 4 skip).
 #   ONLY: run only the programs whose name starts with PREFIX (rt-plug/).
+#   SKIP_TESTS: leave out the programs whose name starts with PREFIX.
+# The lock torture modules of BUILDDIR, if it has them, go to /tests/modules;
+# TESTDIR/rootfs (rt-tests and its C library), if there, to the root.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -22,7 +25,8 @@ runlist=$outfile.tests
 			[ -f "$f" ] && [ -x "$f" ] && echo "extra/$(basename "$f") ${EXTRA_TIMEOUT:-120} /tests/extra/$(basename "$f")"
 		done
 	fi
-} | awk -v only="${ONLY:-}" 'index($1, only) == 1' >"$runlist"
+} | awk -v only="${ONLY:-}" -v skip="${SKIP_TESTS:-}" \
+	'index($1, only) == 1 && (skip == "" || index($1, skip) != 1)' >"$runlist"
 [ -z "${ONLY:-}" ] || [ -s "$runlist" ] || die "no program matches ONLY=$ONLY"
 
 {
@@ -38,6 +42,22 @@ runlist=$outfile.tests
 			[ -f "$f" ] && [ -x "$f" ] && echo "file /tests/$d/$(basename "$f") $f 0755 0 0"
 		done
 	done
+	# TESTDIR/rootfs (scripts/fetch-rt-tests.sh): files at their place
+	# in the guest's root.
+	if [ -d "$tests/rootfs" ]; then
+		(cd "$tests/rootfs" && find . -mindepth 1 -type d | sort | sed 's|^\.\(.*\)|dir \1 0755 0 0|'
+		 find . -type f ! -name '.*' | sort | while read -r f; do
+			echo "file ${f#.} $tests/rootfs/${f#./} 0755 0 0"
+		 done)
+	fi
+	mods=$(ls "$bld/kernel/torture.ko" "$bld/kernel/locking/locktorture.ko" 2>/dev/null || true)
+	if grep -qsx CONFIG_LOCK_TORTURE_TEST=m "$bld/.config" && [ ! -f "$bld/kernel/locking/locktorture.ko" ]; then
+		die "$bld is configured with CONFIG_LOCK_TORTURE_TEST=m but has no kernel/locking/locktorture.ko"
+	fi
+	if [ -n "$mods" ]; then
+		echo "dir /tests/modules 0755 0 0"
+		for f in $mods; do echo "file /tests/modules/$(basename "$f") $f 0644 0 0"; done
+	fi
 	if [ -n "$extra" ]; then
 		echo "dir /tests/extra 0755 0 0"
 		for f in "$extra"/*; do
