@@ -3,7 +3,7 @@
 # kernel out of tree. A rerun with nothing changed rebuilds nothing.
 # Usage: [LOCK_DEBUG=0] [TARGETS="dir/ ..."] scripts/build-kernel.sh SRCDIR BUILDDIR ARCH RT(0|1)
 #   TARGETS: compile only these kbuild targets (a bisect step that changes
-#   no header), not the boot image, modules and headers.
+#   only .c files), not the boot image, modules and headers.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
