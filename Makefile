@@ -32,7 +32,7 @@ help:
 	@echo '  LOCK_DEBUG=0           run: a kernel without lock debugging (own build directory)'
 	@echo '  O=DIR or OUT=DIR       output directory (default out/)'
 	@echo '  UPTO=N                 apply only the first N patches of patches/series'
-	@echo '  DEBUG=1                add patches/debug (the assertion alone; UPTO=0 only)'
+	@echo '  DEBUG=1                add the assertion (patch 6) to a state before it, UPTO=2..5'
 	@echo '  TESTS_EXTRA=DIR        also run every executable in DIR in the guest'
 	@echo '  SMP=N MEM=MiB          guest vCPUs (default 2) and memory (default 1024)'
 	@echo '  ACCEL=auto|kvm|tcg     auto uses KVM only after a probe boot works'

@@ -7,8 +7,9 @@
 #          up to the assertion, without the futex fix
 #   plug   the assertion warns from a block plug flush in
 #          sched_submit_work(), during rt-plug/plug_flush only (the other
-#          recursion the series fixes): 6.1-rt without the series, with the
-#          assertion from patches/debug; only rt-plug runs
+#          recursion the series fixes): the series up to the scheduler
+#          helpers, before the rtmutex code uses them, with the assertion
+#          (patch 6) added by DEBUG=1; only rt-plug runs
 #   einval the stale pi_state test fails with EINVAL (fix without follow-up)
 #   stale  without lock debugging: stale_boost sees the owner keep a leaving
 #          waiter's boost, and nothing else fails (the bug as user space
@@ -33,6 +34,10 @@ nseries=$(series_patches "$TOP/patches" | wc -l)
 # The futex fix's place in the series: the bug cells stop before it.
 fix=$(series_patches "$TOP/patches" | grep -n -- '-futex-pi-Fix-recursive-rt_mutex-waiter-state' | cut -d: -f1)
 [ -n "$fix" ] || die "patches/series has no futex fix"
+# The block plug cell stops before the rtmutex code uses the scheduler
+# helpers: patch 4 (sched.h) is in, so it shares the bug cells' build.
+uses=$(series_patches "$TOP/patches" | grep -n -- '-locking-rtmutex-Use-rt_mutex-specific-scheduler' | cut -d: -f1)
+[ -n "$uses" ] || die "patches/series has no 'Use rt_mutex specific scheduler helpers'"
 
 # name               tree      arch    upto  debug lockdbg expect
 matrix="
@@ -41,7 +46,7 @@ host                 host      host    -     -     -       pass
 rt-x86-bug           6.1-rt    x86_64  $((fix - 1))     0     1       bug
 rt-x86-partial       6.1-rt    x86_64  $fix     0     1       einval
 rt-x86-fixed         6.1-rt    x86_64  all   0     1       pass
-rt-x86-plug          6.1-rt    x86_64  0     1     1       plug
+rt-x86-plug          6.1-rt    x86_64  $((uses - 1))     1     1       plug
 rt-x86-bug-nodebug   6.1-rt    x86_64  0     0     0       stale
 rt-arm64-bug         6.1-rt    arm64   $((fix - 1))     0     1       bug
 rt-arm64-fixed       6.1-rt    arm64   all   0     1       pass
@@ -62,7 +67,7 @@ pass=0 fail=0 t0=$SECONDS
 rows= junit=
 
 # "file:line" of each lockdep_assert(!current->pi_blocked_on) (patch 6 of
-# the series, or patches/debug), as they are in the working copy SRC (in
+# the series), as they are in the working copy SRC (in
 # the state the cell just ran); none for a cell without a tree (debian-rt).
 assert_sites() {
 	[ -d "$1" ] || return 0

@@ -5,8 +5,10 @@
 # only what changed.
 # Usage: scripts/prepare-tree.sh KERNEL WORKDIR UPTO DEBUG
 #   UPTO: number of patches of patches/series to apply ("all" for every one)
-#   DEBUG: 1 to apply patches/debug as well: the assertion alone, for a
-#          tree without the series (the series brings its own from patch 6)
+#   DEBUG: 1 to add the series' assertion (patch 6, upstream 45f67f30a22f)
+#          to a state before it (UPTO from 2 to 5), to see the recursions
+#          that state still has. It is written against patch 2's
+#          rt_mutex_try_acquire(), hence not below UPTO=2.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -41,12 +43,14 @@ else
 	patches="$patches $(series_patches "$TOP/patches" "$upto")"
 fi
 if [ "$debug" = 1 ]; then
+	assert=$(series_patches "$TOP/patches" | grep -n -- '-Add-a-lockdep-assert-to-catch-potent' || true)
+	[ -n "$assert" ] || die "patches/series has no assertion patch"
 	if tree_has_assert "$pristine"; then
-		log "$kernel already has the pi_blocked_on assertion: debug series not applied"
-	elif [ "$upto" != 0 ] && ! tree_has_fix "$pristine"; then
-		die "DEBUG=1 is for UPTO=0 (a tree without the series): the series brings the assertion itself"
+		log "$kernel already has the pi_blocked_on assertion: DEBUG=1 adds nothing"
+	elif [ "$upto" -lt 2 ] || [ "$upto" -ge "${assert%%:*}" ]; then
+		die "DEBUG=1 adds the assertion (patch ${assert%%:*}) to a state before it: UPTO from 2 to $((${assert%%:*} - 1)) (it is written against patch 2)"
 	else
-		patches="$patches $(series_patches "$TOP/patches/debug")"
+		patches="$patches ${assert#*:}"
 	fi
 fi
 
