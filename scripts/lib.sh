@@ -117,14 +117,14 @@ tree_has_assert() {
 	grep -q 'lockdep_assert(!current->pi_blocked_on)' "$1/kernel/locking/spinlock_rt.c" 2>/dev/null
 }
 
-# The tree runs timer softirqs in ktimers threads (6.1-rt) and starts the
-# RCU-tasks boot self test before those threads exist: patches/testkernel's
-# rcu-tasks fix applies.
+# The tree runs timer softirqs in ktimers threads (6.1-rt) and starts RCU
+# Tasks and its boot self tests before those threads exist:
+# patches/testkernel's backports of upstream 9d0cce2bc387 and 23c22d91561d
+# apply.
 tree_needs_boot_fix() {
 	grep -q 'timersd' "$1/kernel/softirq.c" &&
 		grep -q 'rcu_init_tasks_generic();' "$1/init/main.c" &&
-		grep -q 'rcu_tasks_initiate_self_tests();' "$1/kernel/rcu/tasks.h" &&
-		! grep -q 'core_initcall(rcu_tasks_initiate_self_tests)' "$1/kernel/rcu/tasks.h"
+		! grep -q 'core_initcall(rcu_init_tasks_generic)' "$1/kernel/rcu/tasks.h"
 }
 
 # rt_mutex_init_waiter() leaves ww_ctx alone: patches/testkernel's
