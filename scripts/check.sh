@@ -17,7 +17,10 @@
 #   builds the kernel builds (bisect step); nothing is booted. A step whose
 #          stack changes only .c files compiles the directories it
 #          touches, without linking; from the first other file on
-#          (patch 4's header) the whole kernel is built
+#          (patch 4's header) the whole kernel is built. The steps run
+#          from the last patch down: each is an incremental build of the
+#          one before, and only the compile-only steps at the bottom see
+#          the task_struct without patch 4
 # The first cell, selftest, tests the verdict code itself and the checks
 # of KIMAGE= on bad input (make selftest).
 # A cell whose guest hangs or panics fails, whatever its expectation.
@@ -55,7 +58,7 @@ rt-arm64-bug-nodebug 6.1-rt    arm64   0     0     0       stale
 debian-rt-x86        debian-rt x86_64  -     -     0       stale
 mainline-x86         6.12-rt   x86_64  all   0     1       pass
 nonrt-x86-fixed      6.1       x86_64  all   0     1       pass
-$(for i in $(seq 1 "$nseries"); do
+$(for i in $(seq "$nseries" -1 1); do
 	echo "bisect-rt-x86-$i 6.1-rt x86_64 $i 0 1 builds"
 	echo "bisect-rt-arm64-$i 6.1-rt arm64 $i 0 1 builds"
 	echo "bisect-nonrt-x86-$i 6.1 x86_64 $i 0 1 builds"
