@@ -17,7 +17,7 @@ ksrc=$(realpath "$KSRC")
 done_word=applied
 [ "$action" = unapply ] && done_word=removed
 
-# DEBUG=1 (the assertion out of order) is a test state of make run only.
+# DEBUG=1 (the assertion out of order) is a test state of make run and make check.
 [ "${DEBUG:-0}" = 1 ] && die "DEBUG=1 is for make run and make check (a test state); make apply applies the series in order"
 # What is applied is always a prefix of the series, since apply goes
 # forward and unapply backward.

@@ -13,7 +13,7 @@ accel=$(grep -o -- '-accel [a-z]*' "$dir/patched-1.log.cmd" | head -n 1)
 	echo "# futex PI series: patched / unpatched, $what"
 	echo
 	echo "$boots boots each, alternating; SMP=${SMP:-2}; QEMU $accel$( [ "$accel" = "-accel tcg" ] && echo ' (emulation: absolute numbers mean little, the ratio counts)')."
-	echo "Kernels without the debug series and without lock debugging."
+	echo "Kernels without lock debugging."
 	echo
 	echo "| figure | unit | unpatched (median) | patched (median) | ratio | per-pair ratio range |"
 	echo "|---|---|---|---|---|---|"

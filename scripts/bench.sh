@@ -1,7 +1,7 @@
 #!/bin/bash
 # make bench: what the series costs at runtime. Boots the unpatched and the
 # patched kernel of one tree and arch alternately (A B A B ...), without the
-# debug series and without lock debugging, runs bench/futex_pi_bench in each,
+# lock debugging (DEBUG=0), runs bench/futex_pi_bench in each,
 # and reports per figure the median of each side and the ratio
 # patched/unpatched with the spread of the per-pair ratios.
 # CONTROL=1 boots the unpatched kernel on both sides (an A/A run): its

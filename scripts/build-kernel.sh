@@ -26,7 +26,7 @@ if command -v ccache >/dev/null; then
 	cc="ccache $cc"
 	export CCACHE_BASEDIR=${CCACHE_BASEDIR:-/} CCACHE_DEPEND=${CCACHE_DEPEND:-1}
 fi
-# DEBUG is this harness's variable (the debug series), but tools/lib/subcmd
+# DEBUG is this harness's variable (DEBUG=1: the assertion added early), but tools/lib/subcmd
 # reads it too: a different value rebuilds objtool, and with it every object.
 kmake() {
 	env -u DEBUG make -C "$src" O="$bld" ARCH="$arch" CROSS_COMPILE="$CROSS_COMPILE" \

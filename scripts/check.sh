@@ -18,9 +18,9 @@
 #          stack changes only .c files compiles the directories it
 #          touches, without linking; from the first other file on
 #          (patch 4's header) the whole kernel is built. The steps run
-#          from the last patch down: each is an incremental build of the
-#          one before, and only the compile-only steps at the bottom see
-#          the task_struct without patch 4
+#          from the last patch down: each after the first is an
+#          incremental build of the one before, and only the compile-only
+#          steps at the bottom see the task_struct without patch 4
 # The first cell, selftest, tests the verdict code itself and the checks
 # of KIMAGE= on bad input (make selftest).
 # A cell whose guest hangs or panics fails, whatever its expectation.
@@ -28,7 +28,8 @@
 # (the one make bench uses); tree "debian-rt" boots Debian's shipped RT
 # kernel (make run KERNEL=debian-rt), nothing is built.
 # Writes OUT/matrix.md and OUT/matrix.xml (JUnit); the last line printed is
-# "N passed, N failed" counting cells. CELLS="a b" runs only those cells.
+# "N passed, N failed" counting cells. CELLS="a b" runs only those cells;
+# the cells of $on_demand run only when CELLS names them.
 set -u
 . "$(dirname "$0")/lib.sh"
 

@@ -18,7 +18,7 @@ out=$(realpath -m "${OUT:-$TOP/out}")
 arch_conf "$arch"
 
 stage "dependencies" "$TOP/scripts/deps.sh"
-src=$(stage "tree $kernel, whole series + debug" "$TOP/scripts/prepare-tree.sh" "$kernel" "$out/src/$kernel" all 1)
+src=$(stage "tree $kernel, whole series" "$TOP/scripts/prepare-tree.sh" "$kernel" "$out/src/$kernel" all 0)
 bld=$out/build/$kernel-$arch
 tests=$out/tests/$kernel-$arch
 stage "build kernel" "$TOP/scripts/build-kernel.sh" "$src" "$bld" "$arch" 1
