@@ -38,6 +38,7 @@ help:
 	@echo '  ACCEL=auto|kvm|tcg     auto uses KVM only after a probe boot works'
 	@echo '  TIMEOUT=S              wall-clock limit of one guest (default 900)'
 	@echo '  BOOTS=N CONTROL=1      bench: boots per side; unpatched on both sides (A/A)'
+	@echo '  MAINLINE=1 PERF=1      bench: 6.12-rt as a third side; also perf bench futex lock-pi'
 
 run:
 	@scripts/run.sh

@@ -53,6 +53,7 @@
  *	mounted) under TCG as well as for a host.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
@@ -67,6 +68,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -751,7 +753,220 @@ static void mode_handover(void)
 	free(ho.s);
 }
 
+/*
+ * ---- modes kmutex and krwsem: sleeping locks that are not futexes ----
+ *
+ * The rest of the series (the sched_submit_work() part) changes the slow
+ * path of every rtmutex-based lock on PREEMPT_RT, not just of PI futexes.
+ * These modes make N threads (-t) contend for a kernel lock through plain
+ * syscalls:
+ *
+ * kmutex	read() of 4 KiB through one shared descriptor of a 64 KiB
+ *		file in /tmp, and lseek() back at its end: both take the
+ *		file's f_pos_lock, a mutex (so an rtmutex on RT) whenever
+ *		the descriptor table is shared, which it is between threads.
+ * krwsem	mmap() of one anonymous page, a write to it (a page fault)
+ *		and munmap(): mmap_lock, an rw_semaphore, taken for writing
+ *		twice and for reading once per operation.
+ *
+ * Figures: operations per second, and the voluntary context switches per
+ * thousand operations (getrusage(RUSAGE_THREAD)), which says how often a
+ * thread slept, that is went through the rtmutex slow path to schedule():
+ * without sleeps the figure would not measure what the series changed.
+ */
+
+#define KM_FILE_SIZE		(64 * 1024)
+#define KM_CHUNK		4096
+
+static struct {
+	int fd;
+	int stop;
+	bool rwsem;
+	pthread_barrier_t start;
+} km;
+
+struct km_worker {
+	pthread_t thread;
+	uint64_t ops, sleeps;
+} __attribute__((aligned(64)));
+
+static void km_op_mutex(void)
+{
+	static __thread char buf[KM_CHUNK];
+	ssize_t n = read(km.fd, buf, sizeof(buf));
+
+	if (n < 0)
+		die("read", errno);
+	if (n == 0 && lseek(km.fd, 0, SEEK_SET) < 0)
+		die("lseek", errno);
+}
+
+static void km_op_rwsem(void)
+{
+	volatile char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		die("mmap", errno);
+	p[0] = 1;
+	if (munmap((void *)p, 4096))
+		die("munmap", errno);
+}
+
+static void *km_thread(void *arg)
+{
+	struct km_worker *w = arg;
+	struct rusage r0, r1;
+	uint64_t ops = 0;
+
+	pthread_barrier_wait(&km.start);
+	getrusage(RUSAGE_THREAD, &r0);
+	while (!__atomic_load_n(&km.stop, __ATOMIC_RELAXED)) {
+		if (km.rwsem)
+			km_op_rwsem();
+		else
+			km_op_mutex();
+		ops++;
+	}
+	getrusage(RUSAGE_THREAD, &r1);
+	w->ops = ops;
+	w->sleeps = r1.ru_nvcsw - r0.ru_nvcsw;
+	return NULL;
+}
+
+static void kernel_lock_run(const char *name, bool rwsem)
+{
+	static struct km_worker w[MAX_THREADS];
+	double each = duration / nr_thread_counts;
+	uint64_t ops, sleeps;
+	int64_t t0, t1;
+	char key[40];
+	int i, k, n, err;
+
+	km.rwsem = rwsem;
+	for (k = 0; k < nr_thread_counts; k++) {
+		n = nr_threads[k];
+		km.stop = 0;
+		pthread_barrier_init(&km.start, NULL, n + 1);
+		for (i = 0; i < n; i++) {
+			err = pthread_create(&w[i].thread, NULL, km_thread,
+					     &w[i]);
+			if (err)
+				die("pthread_create", err);
+		}
+		pthread_barrier_wait(&km.start);
+		t0 = now_ns(CLOCK_MONOTONIC);
+		sleep_ns(each * NSEC_PER_SEC);
+		__atomic_store_n(&km.stop, 1, __ATOMIC_RELAXED);
+		t1 = now_ns(CLOCK_MONOTONIC);
+		ops = sleeps = 0;
+		for (i = 0; i < n; i++) {
+			pthread_join(w[i].thread, NULL);
+			ops += w[i].ops;
+			sleeps += w[i].sleeps;
+		}
+		pthread_barrier_destroy(&km.start);
+		snprintf(key, sizeof(key), "%s_t%d", name, n);
+		figure(key, ops * NSEC_PER_SEC / (t1 - t0), "ops/s");
+		snprintf(key, sizeof(key), "%s_t%d_sleeps", name, n);
+		figure(key, ops ? sleeps * 1000 / ops : 0, "permille");
+	}
+}
+
+static void mode_kmutex(void)
+{
+	static char buf[KM_FILE_SIZE];
+
+	/*
+	 * open(), not memfd_create(): only files opened by path get
+	 * FMODE_ATOMIC_POS, which is what makes read() and lseek() take
+	 * f_pos_lock.
+	 */
+	char path[] = "/tmp/futex_pi_bench.XXXXXX";
+
+	km.fd = mkstemp(path);
+	if (km.fd < 0)
+		die("mkstemp in /tmp", errno);
+	unlink(path);
+	memset(buf, 'x', sizeof(buf));
+	if (write(km.fd, buf, sizeof(buf)) != sizeof(buf))
+		die("write", errno);
+	kernel_lock_run("kmutex", false);
+	close(km.fd);
+}
+
+static void mode_krwsem(void)
+{
+	kernel_lock_run("krwsem", true);
+}
+
 /* ---- main ---- */
+
+/*
+ * -S POLICY: run the kernel's softirq threads (ktimers/N on 6.1-rt,
+ * ksoftirqd/N) as SCHED_OTHER ("other") or SCHED_FIFO 1 ("fifo"). On
+ * PREEMPT_RT the timers of SCHED_OTHER tasks, futex timeouts included,
+ * expire in one of them, so their policy decides whether a timeout
+ * preempts the task that runs when it fires: an experiment, not a default.
+ */
+static void set_softirq_policy(const char *policy)
+{
+	struct sched_param sp = { 0 };
+	char path[300], comm[32];
+	struct dirent *d;
+	int pol, n = 0;
+	DIR *proc;
+	FILE *f;
+
+	if (!strcmp(policy, "other")) {
+		pol = SCHED_OTHER;
+	} else {
+		pol = SCHED_FIFO;
+		sp.sched_priority = 1;
+	}
+	proc = opendir("/proc");
+	if (!proc)
+		die("opendir /proc", errno);
+	while ((d = readdir(proc))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+		if (strncmp(comm, "ktimers/", 8) && strncmp(comm, "ksoftirqd/", 10))
+			continue;
+		if (sched_setscheduler(atoi(d->d_name), pol, &sp))
+			die("sched_setscheduler of a softirq thread", errno);
+		comm[strcspn(comm, "\n")] = '\0';
+		out("# futex_pi_bench: %s now %s\n", comm, policy);
+		n++;
+	}
+	closedir(proc);
+	if (!n)
+		die("no ktimers/N or ksoftirqd/N thread in /proc", 0);
+}
+
+static void print_clocksource(void)
+{
+	char cs[64] = "unknown";
+	ssize_t n;
+	int fd;
+
+	fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+		  O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, cs, sizeof(cs) - 1);
+		cs[n > 0 ? n : 0] = '\0';
+		cs[strcspn(cs, "\n")] = '\0';
+		close(fd);
+	}
+	out("# futex_pi_bench: clocksource %s\n", cs);
+}
+
 
 static const struct mode {
 	const char *name;
@@ -761,6 +976,8 @@ static const struct mode {
 	{ "timeout_heavy",	mode_timeout_heavy },
 	{ "timeout_latency",	mode_timeout_latency },
 	{ "handover",		mode_handover },
+	{ "kmutex",		mode_kmutex },
+	{ "krwsem",		mode_krwsem },
 };
 #define NR_MODES	((int)(sizeof(modes) / sizeof(modes[0])))
 
@@ -768,10 +985,13 @@ static void __attribute__((noreturn)) usage(const char *prog, int code)
 {
 	fprintf(code ? stderr : stdout,
 		"usage: %s [-d SECONDS] [-t N[,N...]] [-p PROCS] [-m MODE[,MODE...]]\n"
+		"          [-S other|fifo]\n"
 		"  -d  time per mode, default 3 (lockunlock splits it, and runs twice)\n"
-		"  -t  lockunlock thread counts, default 1,2,4\n"
+		"  -t  lockunlock, kmutex and krwsem thread counts, default 1,2,4\n"
 		"  -p  timeout_heavy processes, default 4\n"
-		"  -m  modes: lockunlock, timeout_heavy, timeout_latency, handover\n",
+		"  -m  modes: lockunlock, timeout_heavy, timeout_latency, handover,\n"
+		"      kmutex, krwsem\n"
+		"  -S  run ktimers/N and ksoftirqd/N as \"other\" or \"fifo\" (priority 1)\n",
 		prog);
 	exit(code);
 }
@@ -794,6 +1014,7 @@ static int parse_list(char *s, int *v, int max, int lo, int hi)
 
 int main(int argc, char **argv)
 {
+	const char *softirq_policy = NULL;
 	bool want[NR_MODES];
 	char threads[256] = "";
 	char *tok, *end;
@@ -804,7 +1025,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_MODES; i++)
 		want[i] = true;
 
-	while ((c = getopt(argc, argv, "d:t:p:m:h")) != -1) {
+	while ((c = getopt(argc, argv, "d:t:p:m:S:h")) != -1) {
 		switch (c) {
 		case 'd':
 			duration = strtod(optarg, &end);
@@ -835,6 +1056,11 @@ int main(int argc, char **argv)
 				want[i] = true;
 			}
 			break;
+		case 'S':
+			if (strcmp(optarg, "other") && strcmp(optarg, "fifo"))
+				usage(argv[0], 2);
+			softirq_policy = optarg;
+			break;
 		case 'h':
 			usage(argv[0], 0);
 		default:
@@ -855,6 +1081,10 @@ int main(int argc, char **argv)
 	out("# futex_pi_bench: kernel %s %s %s, %d CPUs, %g s per mode, "
 	    "threads %s, %d processes\n", u.release, u.version, u.machine,
 	    ncpu, duration, threads, nr_procs);
+	/* The clock source decides what a clock_gettime() costs. */
+	print_clocksource();
+	if (softirq_policy)
+		set_softirq_policy(softirq_policy);
 
 	/*
 	 * Futex timeouts of SCHED_OTHER tasks may fire up to timer_slack_ns

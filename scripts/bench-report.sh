@@ -8,34 +8,52 @@ dir=$1 boots=$2 what=$3 secs=$4
 
 # Per figure: median of each side, ratio of the medians, and the range of
 # the ratios of the boots taken side by side (pair i = unpatched i, patched i).
+# With a mainline side (SIDES has it), each 6.1-rt median also as a fraction
+# of mainline's.
+sides=${SIDES:-unpatched patched}
 accel=$(grep -o -- '-accel [a-z]*' "$dir/patched-1.log.cmd" | head -n 1)
 {
 	echo "# futex PI series: patched / unpatched, $what"
 	echo
-	echo "$boots boots each, alternating; SMP=${SMP:-2}; QEMU $accel$( [ "$accel" = "-accel tcg" ] && echo ' (emulation: absolute numbers mean little, the ratio counts)')."
+	echo "$boots boots each, alternating ($sides); SMP=${SMP:-2}; QEMU $accel$( [ "$accel" = "-accel tcg" ] && echo ' (emulation: absolute numbers mean little, the ratio counts)')."
 	echo "Kernels without lock debugging."
+	for side in $sides; do
+		printf '%s %s; ' "$side" "$(cat "$dir/$side"-*.log 2>/dev/null | tr -d '\r' |
+			sed -n 's/.*futex_pi_bench: clocksource //p' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+	done | sed 's/^/Guest clock source: /; s/; $/./'
 	echo
-	echo "| figure | unit | unpatched (median) | patched (median) | ratio | per-pair ratio range |"
-	echo "|---|---|---|---|---|---|"
-	awk -v boots="$boots" -v dir="$dir" '
+	echo
+	case " $sides " in
+	*" mainline "*)
+		echo "| figure | unit | unpatched (median) | patched (median) | mainline (median) | ratio | per-pair ratio range | unpatched / mainline | patched / mainline |"
+		echo "|---|---|---|---|---|---|---|---|---|" ;;
+	*)
+		echo "| figure | unit | unpatched (median) | patched (median) | ratio | per-pair ratio range |"
+		echo "|---|---|---|---|---|---|" ;;
+	esac
+	awk -v boots="$boots" -v dir="$dir" -v sides="$sides" '
 	function median(a, n,   i, j, t) {
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
+	function frac(x, y) { return y > 0 ? sprintf("%.2f", x / y) : "-" }
 	BEGIN {
-		for (i = 1; i <= boots; i++) for (s = 0; s < 2; s++) {
-			side = s ? "patched" : "unpatched"
-			f = dir "/" side "-" i ".txt"
+		ns = split(sides, side, " ")
+		for (i = 1; i <= boots; i++) for (s = 1; s <= ns; s++) {
+			f = dir "/" side[s] "-" i ".txt"
 			while ((getline line < f) > 0) {
 				split(line, w, " ")
-				v[side, w[1], i] = w[2]; unit[w[1]] = w[3]
+				v[side[s], w[1], i] = w[2]; unit[w[1]] = w[3]
 				if (!(w[1] in seen)) { seen[w[1]] = 1; order[++nf] = w[1] }
 			}
 			close(f)
 		}
 		for (k = 1; k <= nf; k++) {
 			name = order[k]
-			for (i = 1; i <= boots; i++) { a[i] = v["unpatched", name, i] + 0; b[i] = v["patched", name, i] + 0 }
+			for (i = 1; i <= boots; i++) {
+				a[i] = v["unpatched", name, i] + 0; b[i] = v["patched", name, i] + 0
+				m[i] = v["mainline", name, i] + 0
+			}
 			lo = ""; hi = ""
 			for (i = 1; i <= boots; i++) if (a[i] > 0) {
 				r = b[i] / a[i]
@@ -43,18 +61,22 @@ accel=$(grep -o -- '-accel [a-z]*' "$dir/patched-1.log.cmd" | head -n 1)
 				if (hi == "" || r > hi) hi = r
 			}
 			ma = median(a, boots); mb = median(b, boots)
-			ratio = ma > 0 ? sprintf("%.2f", mb / ma) : "-"
 			spread = lo == "" ? "-" : sprintf("%.2f .. %.2f", lo, hi)
-			printf "| %s | %s | %.0f | %.0f | %s | %s |\n", name, unit[name], ma, mb, ratio, spread
+			if (ns == 3) {
+				mm = median(m, boots)
+				printf "| %s | %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n", name, unit[name], ma, mb, mm,
+					frac(mb, ma), spread, frac(ma, mm), frac(mb, mm)
+			} else
+				printf "| %s | %s | %.0f | %.0f | %s | %s |\n", name, unit[name], ma, mb, frac(mb, ma), spread
 		}
 	}'
 	echo
 	# Error counts (EINVAL, EDEADLK) matter in total, not as medians.
-	for side in unpatched patched; do
+	for side in $sides; do
 		cat "$dir/$side"-*.txt | awk -v side="$side" '$3 == "count" { n[$1] += $2 }
 			END { for (k in n) printf "%s %s: %d in all boots\n", side, k, n[k] }'
 	done | sort | sed 's/^/- /'
 	echo
-	echo "Raw figures: $dir/{unpatched,patched}-N.txt; ${secs} s in all."
+	echo "Raw figures: $dir/{${sides// /,}}-N.txt; ${secs} s in all."
 } >"$dir/report.md"
 cat "$dir/report.md"

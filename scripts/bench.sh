@@ -6,53 +6,99 @@
 # patched/unpatched with the spread of the per-pair ratios.
 # CONTROL=1 boots the unpatched kernel on both sides (an A/A run): its
 # ratios show the noise, and any bias of the boot order, of the method.
-# Env: ARCH, KERNEL (6.1-rt), BOOTS (5), SMP, CONTROL, OUT
+# MAINLINE=1 adds 6.12-rt (the upstream fix, no series) as a third side in
+# the same rotation (A B M A B M ...); the report then gives each 6.1-rt
+# figure as a fraction of mainline's.
+# PERF=1 also runs Debian's `perf bench futex lock-pi` (the host's
+# linux-perf and its libraries, packed into the initramfs: host arch only).
+# BENCH_ARGS: options for futex_pi_bench (see its -h), e.g. "-S other".
+# Env: ARCH, KERNEL (6.1-rt), BOOTS (5), SMP, CONTROL, MAINLINE, PERF,
+# BENCH_ARGS, APPEND (boot-qemu.sh: kernel command line), OUT
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 kernel=${KERNEL:-6.1-rt} arch=${ARCH:-x86_64} boots=${BOOTS:-5} control=${CONTROL:-0}
+mainline=${MAINLINE:-0} perf=${PERF:-0}
 out=$(realpath -m "${OUT:-$TOP/out}")
 arch_conf "$arch"
+case $boots in '' | *[!0-9]* | 0) die "BOOTS=$boots: a positive number of boots per side" ;; esac
+for v in control mainline perf; do
+	case ${!v} in 0 | 1) ;; *) die "${v^^}=${!v}: 0 or 1" ;; esac
+done
+[ "$mainline" = 0 ] || [ "$kernel" = 6.1-rt ] ||
+	die "MAINLINE=1 compares 6.1-rt with 6.12-rt; KERNEL=$kernel"
+[ "$perf" = 0 ] || [ "$arch" = "$(uname -m)" ] ||
+	die "PERF=1 packs the host's perf: ARCH=$arch is not the host's ($(uname -m))"
 suffix= what="$kernel $arch"
+sides="unpatched patched"
 if [ "$control" = 1 ]; then
 	suffix=-control what="$what, CONTROL: unpatched on both sides"
 fi
+if [ "$mainline" = 1 ]; then
+	sides="$sides mainline" suffix=$suffix-mainline what="$what, and 6.12-rt"
+fi
+# x86_64 under TCG: 6.1 finds the vCPUs' TSCs unsynchronised and falls back
+# to the HPET (every clock_gettime() a syscall and an emulated MMIO read),
+# 6.12 keeps the TSC. The benchmark reads the clock in its hot loops, so
+# every side gets the TSC (BENCHMARKS.md, "6.12-rt as the anchor").
+if [ "$arch" = x86_64 ]; then
+	export APPEND="tsc=reliable ${APPEND:-}"
+fi
 dir=$out/bench/$kernel-$arch-smp${SMP:-2}$suffix
-# The build directory of LOCK_DEBUG=0 (make run, make check cells).
+# The build directories of LOCK_DEBUG=0 (make run, make check cells).
 bld=$out/build/$kernel-$arch-nodebug
-mkdir -p "$dir/extra" "$dir/tests/futex-pi" "$dir/tests/futex"
+rm -rf "$dir/tests"
+mkdir -p "$dir/tests/futex-pi" "$dir/tests/futex"
 t0=$SECONDS
 
-stage "dependencies" "$TOP/scripts/deps.sh"
-for v in unpatched patched; do
+stage "dependencies" "$TOP/scripts/deps.sh" "$arch"
+for v in $sides; do
 	if [ "$v" = patched ] && [ "$control" = 1 ]; then
 		log "control run: the unpatched kernel stands in for the patched one"
 		cp "$dir/unpatched.img" "$dir/patched.img"
 		continue
 	fi
-	upto=0
+	tree=$kernel upto=0 b=$bld
 	[ "$v" = patched ] && upto=all
-	src=$(stage "tree $kernel, $v" "$TOP/scripts/prepare-tree.sh" "$kernel" "$out/src/$kernel" "$upto" 0)
-	LOCK_DEBUG=0 stage "build $v kernel ($arch, no lock debugging)" \
-		"$TOP/scripts/build-kernel.sh" "$src" "$bld" "$arch" 1
-	cp "$bld/$BOOT_IMAGE" "$dir/$v.img"
+	[ "$v" = mainline ] && tree=6.12-rt b=$out/build/6.12-rt-$arch-nodebug
+	src=$(stage "tree $tree, $v" "$TOP/scripts/prepare-tree.sh" "$tree" "$out/src/$tree" "$upto" 0)
+	LOCK_DEBUG=0 stage "build $v kernel ($tree $arch, no lock debugging)" \
+		"$TOP/scripts/build-kernel.sh" "$src" "$b" "$arch" 1
+	cp "$b/$BOOT_IMAGE" "$dir/$v.img"
 done
 
 "$TEST_CC" -static -O2 -Wall -o "$dir/tests/init" "$TOP/guest/init.c"
-"$TEST_CC" -static -O2 -Wall -pthread -o "$dir/extra/futex_pi_bench" "$TOP/bench/futex_pi_bench.c"
-: >"$dir/tests/list.futex-pi"
-: >"$dir/tests/list.futex"
-EXTRA_TIMEOUT=300 "$TOP/scripts/make-initramfs.sh" "$bld" "$dir/tests" "$dir/initrd" "$dir/extra"
+"$TEST_CC" -static -O2 -Wall -pthread -o "$dir/tests/futex-pi/futex_pi_bench" "$TOP/bench/futex_pi_bench.c"
+# One list line per program: NAME TIMEOUT PATH [ARG...] (guest/init.c).
+echo "futex-pi/futex_pi_bench 300 /tests/futex-pi/futex_pi_bench ${BENCH_ARGS:-}" >"$dir/tests/list.futex-pi"
+if [ "$perf" = 1 ]; then
+	# One list line per program: NAME TIMEOUT PATH [ARG...] (guest/init.c).
+	# Debian's linux-perf diverts the linux-base wrapper: /usr/bin/perf is the program.
+	dpkg-query -W -f='${Status}\n' linux-perf 2>/dev/null | grep -q '^install ok installed' ||
+		apt_install linux-perf
+	stage "perf for the guest" "$TOP/scripts/pack-host-program.sh" perf "$dir/tests/rootfs"
+	echo "perf/bench-futex-lock-pi 120 /usr/bin/perf bench futex lock-pi -r 3" >"$dir/tests/list.futex"
+else
+	: >"$dir/tests/list.futex"
+fi
+"$TOP/scripts/make-initramfs.sh" "$bld" "$dir/tests" "$dir/initrd"
 
 for i in $(seq 1 "$boots"); do
-	for v in unpatched patched; do
+	for v in $sides; do
 		rc=0
 		stage "boot $i/$boots: $v" env TIMEOUT=600 "$TOP/scripts/boot-qemu.sh" "$arch" \
 			"$dir/$v.img" "$dir/initrd" "$dir/$v-$i.log" || rc=$?
-		grep -q '^ok 2 extra/futex_pi_bench' "$dir/$v-$i.log" ||
+		grep -q '^ok [0-9]* futex-pi/futex_pi_bench' "$dir/$v-$i.log" ||
 			die "benchmark run $v $i failed (rc $rc); see $dir/$v-$i.log"
-		sed -n 's/^ *bench: //p' "$dir/$v-$i.log" | tr -d '\r' >"$dir/$v-$i.txt"
+		{
+			sed -n 's/^ *bench: //p' "$dir/$v-$i.log"
+			# perf bench: "Averaged N operations/sec (+- X%), total secs = S"
+			sed -n 's/^ *Averaged \([0-9]*\) operations\/sec.*/perf_futex_lock_pi \1 ops\/s/p' "$dir/$v-$i.log"
+		} | tr -d '\r' >"$dir/$v-$i.txt"
+		if [ "$perf" = 1 ] && ! grep -q '^perf_futex_lock_pi ' "$dir/$v-$i.txt"; then
+			die "perf bench futex lock-pi gave no figure in run $v $i; see $dir/$v-$i.log"
+		fi
 	done
 done
 
-"$TOP/scripts/bench-report.sh" "$dir" "$boots" "$what" "$((SECONDS - t0))"
+SIDES="$sides" "$TOP/scripts/bench-report.sh" "$dir" "$boots" "$what" "$((SECONDS - t0))"
