@@ -17,7 +17,7 @@ help:
 	@echo '  run        apply, build, boot and test one kernel (the main job)'
 	@echo '  check      the test command: host tier, then make run for x86_64 and arm64'
 	@echo '  selftest   test the verdict code on recorded serial logs, KIMAGE= on bad input (seconds)'
-	@echo '  host-test  build the futex-pi suite and run it on the running kernel'
+	@echo '  host-test  build the futex-pi suite and the benchmark, run them on the running kernel'
 	@echo '  bench      unpatched vs patched kernel, booted alternately (BOOTS=5)'
 	@echo '  soak       stress tests on the patched 6.1-rt kernel (DURATION=1800 s in all)'
 	@echo '  apply      apply the series to KSRC=DIR'

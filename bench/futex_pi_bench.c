@@ -2,8 +2,9 @@
 /*
  * DESCRIPTION
  *	Runtime cost of "futex/pi: Fix recursive rt_mutex waiter state"
- *	(and the stale pi_state follow-up), measured by running this
- *	program on an unpatched and a patched kernel booted alternately.
+ *	(and the stale pi_state follow-up, and the sched_submit_work()
+ *	series before them), measured by running this program on an
+ *	unpatched and a patched kernel booted alternately.
  *
  *	The fix moves rt_mutex_cleanup_proxy_lock() before hb->lock in the
  *	error path of futex_lock_pi(), and makes futex_unlock_pi() tolerate
@@ -40,10 +41,14 @@
  *			FUTEX_LOCK_PI. Figure: time from just before
  *			FUTEX_UNLOCK_PI to the waiter's return with the lock,
  *			in ns: the futex_unlock_pi() path the fix touched.
+ *	kmutex, krwsem	N threads (-t) contend for a kernel mutex or
+ *			rw_semaphore through plain syscalls, not futexes:
+ *			the rest of the series changes the slow path of
+ *			every sleeping lock on RT. See the modes' comment.
  *
  *	Each mode runs for -d seconds (default 3; lockunlock splits it among
  *	its thread counts, twice: glibc-style and syscall-only), so the
- *	default run takes about 15 s. Results are
+ *	default run takes about 21 s. Results are
  *	lines "bench: <name> <value> <unit>", latencies as _p50, _p99, _max,
  *	_min and _samples; comments start with '#'. The
  *	exit code is 0, or 1 when a syscall returned an error it must not

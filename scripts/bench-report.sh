@@ -1,7 +1,8 @@
 #!/bin/bash
 # Summarise make bench's runs: per figure, the median of each side, the
-# ratio of the medians (patched / unpatched) and the range of the ratios of
-# the boots taken side by side. Writes DIR/report.md and prints it.
+# ratio of the medians (patched / unpatched), a 95% interval for the ratio
+# and the range of the ratios of the boots taken side by side. Writes
+# DIR/report.md and prints it.
 # Usage: scripts/bench-report.sh DIR BOOTS "WHAT" SECONDS
 set -eu
 dir=$1 boots=$2 what=$3 secs=$4
@@ -25,11 +26,11 @@ accel=$(grep -o -- '-accel [a-z]*' "$dir/patched-1.log.cmd" | head -n 1)
 	echo
 	case " $sides " in
 	*" mainline "*)
-		echo "| figure | unit | unpatched (median) | patched (median) | mainline (median) | ratio | per-pair ratio range | unpatched / mainline | patched / mainline |"
-		echo "|---|---|---|---|---|---|---|---|---|" ;;
+		echo "| figure | unit | unpatched (median) | patched (median) | mainline (median) | ratio | 95% interval | per-pair ratio range | unpatched / mainline | patched / mainline |"
+		echo "|---|---|---|---|---|---|---|---|---|---|" ;;
 	*)
-		echo "| figure | unit | unpatched (median) | patched (median) | ratio | per-pair ratio range |"
-		echo "|---|---|---|---|---|---|" ;;
+		echo "| figure | unit | unpatched (median) | patched (median) | ratio | 95% interval | per-pair ratio range |"
+		echo "|---|---|---|---|---|---|---|" ;;
 	esac
 	awk -v boots="$boots" -v dir="$dir" -v sides="$sides" '
 	function median(a, n,   i, j, t) {
@@ -37,6 +38,26 @@ accel=$(grep -o -- '-accel [a-z]*' "$dir/patched-1.log.cmd" | head -n 1)
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
 	function frac(x, y) { return y > 0 ? sprintf("%.2f", x / y) : "-" }
+	# 97.5% quantile of Student t for df degrees of freedom.
+	function t975(df) {
+		if (df >= 30) return 2.042
+		split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228 2.201 2.179 2.160 2.145 2.131 2.120 2.110 2.101 2.093 2.086", q, " ")
+		return df <= 20 ? q[df] : 2.086
+	}
+	# 95% interval of patched / unpatched: a t interval for the
+	# difference of the mean logarithms (pooled variance), exponentiated.
+	function interval(a, b, n,   i, la, lb, sa, sb, ma, mb, v, h) {
+		if (n < 2) return "-"
+		for (i = 1; i <= n; i++) {
+			if (a[i] <= 0 || b[i] <= 0) return "-"
+			la += log(a[i]); lb += log(b[i])
+		}
+		ma = la / n; mb = lb / n
+		for (i = 1; i <= n; i++) { sa += (log(a[i]) - ma) ^ 2; sb += (log(b[i]) - mb) ^ 2 }
+		v = (sa + sb) / (2 * n - 2) * 2 / n
+		h = t975(2 * n - 2) * sqrt(v)
+		return sprintf("%.2f .. %.2f", exp(mb - ma - h), exp(mb - ma + h))
+	}
 	BEGIN {
 		ns = split(sides, side, " ")
 		for (i = 1; i <= boots; i++) for (s = 1; s <= ns; s++) {
@@ -60,14 +81,15 @@ accel=$(grep -o -- '-accel [a-z]*' "$dir/patched-1.log.cmd" | head -n 1)
 				if (lo == "" || r < lo) lo = r
 				if (hi == "" || r > hi) hi = r
 			}
+			ci = interval(a, b, boots)
 			ma = median(a, boots); mb = median(b, boots)
 			spread = lo == "" ? "-" : sprintf("%.2f .. %.2f", lo, hi)
 			if (ns == 3) {
 				mm = median(m, boots)
-				printf "| %s | %s | %.0f | %.0f | %.0f | %s | %s | %s | %s |\n", name, unit[name], ma, mb, mm,
-					frac(mb, ma), spread, frac(ma, mm), frac(mb, mm)
+				printf "| %s | %s | %.0f | %.0f | %.0f | %s | %s | %s | %s | %s |\n", name, unit[name], ma, mb, mm,
+					frac(mb, ma), ci, spread, frac(ma, mm), frac(mb, mm)
 			} else
-				printf "| %s | %s | %.0f | %.0f | %s | %s |\n", name, unit[name], ma, mb, frac(mb, ma), spread
+				printf "| %s | %s | %.0f | %.0f | %s | %s | %s |\n", name, unit[name], ma, mb, frac(mb, ma), ci, spread
 		}
 	}'
 	echo

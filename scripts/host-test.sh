@@ -1,6 +1,6 @@
 #!/bin/bash
 # The fast tier: build the futex-pi suite for this machine and run it on the
-# running kernel. A program fails on a non-zero exit (4 = skip) or on any
+# running kernel, and the benchmark for a short run. A program fails on a non-zero exit (4 = skip) or on any
 # "not ok" line in its KTAP output. Last line: "N passed, N failed, N skipped".
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -29,6 +29,15 @@ while read -r name limit path args; do
 	esac
 	why=
 done <"$out/list.futex-pi"
+# The benchmark (make bench) builds, and every mode runs, on this kernel.
+rc=0
+cc -static -O2 -Wall -pthread -o "$out/futex_pi_bench" "$TOP/bench/futex_pi_bench.c" &&
+	timeout --kill-after=5 60 "$out/futex_pi_bench" -d 0.6 >"$out/futex_pi_bench.log" 2>&1 || rc=$?
+if [ "$rc" = 0 ] && grep -q '^# futex_pi_bench: ok' "$out/futex_pi_bench.log"; then
+	echo "ok bench/futex_pi_bench"; pass=$((pass + 1))
+else
+	echo "not ok bench/futex_pi_bench # exit $rc; see $out/futex_pi_bench.log"; fail=$((fail + 1))
+fi
 echo "logs: $out"
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

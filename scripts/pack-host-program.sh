@@ -7,10 +7,11 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-prog=$(command -v "$1") || die "$1 not found on the host"
+prog=$(command -v "$1") || die "$1: no such program on the host (not found or not executable)"
 out=$(realpath -m "$2")
-file -L "$prog" | grep -q 'ELF .*dynamically linked' ||
-	die "$prog is not a dynamically linked ELF program: $(file -bL "$prog")"
+command -v readelf >/dev/null || die "readelf not found (package binutils)"
+readelf -l "$prog" 2>/dev/null | grep -q 'program interpreter' ||
+	die "$prog is not a dynamically linked ELF program"
 mkdir -p "$out$(dirname "$prog")"
 cp -L "$prog" "$out$prog"
 # ldd's lines: "libx.so.1 => /path (0x...)" and "/lib64/ld-linux... (0x...)"
