@@ -772,12 +772,13 @@ static void mode_handover(void)
  *		the descriptor table is shared, which it is between threads.
  * krwsem	mmap() of one anonymous page, a write to it (a page fault)
  *		and munmap(): mmap_lock, an rw_semaphore, taken for writing
- *		twice and for reading once per operation.
+ *		twice per operation, and on 6.1 for reading in the fault
+ *		(6.12 handles the fault under the per-VMA lock instead).
  *
  * Figures: operations per second, and the voluntary context switches per
- * thousand operations (getrusage(RUSAGE_THREAD)), which says how often a
- * thread slept, that is went through the rtmutex slow path to schedule():
- * without sleeps the figure would not measure what the series changed.
+ * thousand operations (getrusage(RUSAGE_THREAD)): how often a thread
+ * slept. Any sleep counts (an rtlock wait as well), but with no sleeps at
+ * all the figure would not measure what the series changed.
  */
 
 #define KM_FILE_SIZE		(64 * 1024)
@@ -808,13 +809,14 @@ static void km_op_mutex(void)
 
 static void km_op_rwsem(void)
 {
-	volatile char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	if (p == MAP_FAILED)
 		die("mmap", errno);
 	p[0] = 1;
-	if (munmap((void *)p, 4096))
+	/* munmap() gets p, so the compiler cannot drop the store. */
+	if (munmap(p, 4096))
 		die("munmap", errno);
 }
 
@@ -825,7 +827,8 @@ static void *km_thread(void *arg)
 	uint64_t ops = 0;
 
 	pthread_barrier_wait(&km.start);
-	getrusage(RUSAGE_THREAD, &r0);
+	if (getrusage(RUSAGE_THREAD, &r0))
+		die("getrusage", errno);
 	while (!__atomic_load_n(&km.stop, __ATOMIC_RELAXED)) {
 		if (km.rwsem)
 			km_op_rwsem();
@@ -833,7 +836,8 @@ static void *km_thread(void *arg)
 			km_op_mutex();
 		ops++;
 	}
-	getrusage(RUSAGE_THREAD, &r1);
+	if (getrusage(RUSAGE_THREAD, &r1))
+		die("getrusage", errno);
 	w->ops = ops;
 	w->sleeps = r1.ru_nvcsw - r0.ru_nvcsw;
 	return NULL;
@@ -852,7 +856,9 @@ static void kernel_lock_run(const char *name, bool rwsem)
 	for (k = 0; k < nr_thread_counts; k++) {
 		n = nr_threads[k];
 		km.stop = 0;
-		pthread_barrier_init(&km.start, NULL, n + 1);
+		err = pthread_barrier_init(&km.start, NULL, n + 1);
+		if (err)
+			die("pthread_barrier_init", err);
 		for (i = 0; i < n; i++) {
 			err = pthread_create(&w[i].thread, NULL, km_thread,
 					     &w[i]);
@@ -878,24 +884,24 @@ static void kernel_lock_run(const char *name, bool rwsem)
 	}
 }
 
+/*
+ * A file opened by path, not a memfd: only do_dentry_open() sets
+ * FMODE_ATOMIC_POS, which makes read() and lseek() take f_pos_lock.
+ */
 static void mode_kmutex(void)
 {
 	static char buf[KM_FILE_SIZE];
-
-	/*
-	 * open(), not memfd_create(): only files opened by path get
-	 * FMODE_ATOMIC_POS, which is what makes read() and lseek() take
-	 * f_pos_lock.
-	 */
 	char path[] = "/tmp/futex_pi_bench.XXXXXX";
+	ssize_t n;
 
 	km.fd = mkstemp(path);
 	if (km.fd < 0)
 		die("mkstemp in /tmp", errno);
 	unlink(path);
 	memset(buf, 'x', sizeof(buf));
-	if (write(km.fd, buf, sizeof(buf)) != sizeof(buf))
-		die("write", errno);
+	n = write(km.fd, buf, sizeof(buf));
+	if (n != sizeof(buf))
+		die("write", n < 0 ? errno : 0);
 	kernel_lock_run("kmutex", false);
 	close(km.fd);
 }
@@ -913,6 +919,8 @@ static void mode_krwsem(void)
  * PREEMPT_RT the timers of SCHED_OTHER tasks, futex timeouts included,
  * expire in one of them, so their policy decides whether a timeout
  * preempts the task that runs when it fires: an experiment, not a default.
+ * The policy is not restored at exit, and it applies to every softirq,
+ * not only to timers: for a throwaway guest.
  */
 static void set_softirq_policy(const char *policy)
 {
@@ -942,10 +950,14 @@ static void set_softirq_policy(const char *policy)
 		if (!fgets(comm, sizeof(comm), f))
 			comm[0] = '\0';
 		fclose(f);
-		if (strncmp(comm, "ktimers/", 8) && strncmp(comm, "ksoftirqd/", 10))
+		if (strncmp(comm, "ktimers/", 8) &&
+		    strncmp(comm, "ksoftirqd/", 10))
 			continue;
-		if (sched_setscheduler(atoi(d->d_name), pol, &sp))
+		if (sched_setscheduler(atoi(d->d_name), pol, &sp)) {
+			if (errno == ESRCH)	/* gone with its CPU */
+				continue;
 			die("sched_setscheduler of a softirq thread", errno);
+		}
 		comm[strcspn(comm, "\n")] = '\0';
 		out("# futex_pi_bench: %s now %s\n", comm, policy);
 		n++;
@@ -955,14 +967,16 @@ static void set_softirq_policy(const char *policy)
 		die("no ktimers/N or ksoftirqd/N thread in /proc", 0);
 }
 
+#define CLOCKSOURCE_FILE \
+	"/sys/devices/system/clocksource/clocksource0/current_clocksource"
+
 static void print_clocksource(void)
 {
 	char cs[64] = "unknown";
 	ssize_t n;
 	int fd;
 
-	fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
-		  O_RDONLY);
+	fd = open(CLOCKSOURCE_FILE, O_RDONLY);
 	if (fd >= 0) {
 		n = read(fd, cs, sizeof(cs) - 1);
 		cs[n > 0 ? n : 0] = '\0';
@@ -971,7 +985,6 @@ static void print_clocksource(void)
 	}
 	out("# futex_pi_bench: clocksource %s\n", cs);
 }
-
 
 static const struct mode {
 	const char *name;
@@ -996,7 +1009,8 @@ static void __attribute__((noreturn)) usage(const char *prog, int code)
 		"  -p  timeout_heavy processes, default 4\n"
 		"  -m  modes: lockunlock, timeout_heavy, timeout_latency, handover,\n"
 		"      kmutex, krwsem\n"
-		"  -S  run ktimers/N and ksoftirqd/N as \"other\" or \"fifo\" (priority 1)\n",
+		"  -S  run ktimers/N and ksoftirqd/N as \"other\" or \"fifo\" (priority 1);\n"
+		"      not restored at exit: for a throwaway guest\n",
 		prog);
 	exit(code);
 }
@@ -1114,6 +1128,8 @@ int main(int argc, char **argv)
 		out("# futex_pi_bench: %s took %.2f s\n", cur_mode,
 		    (now_ns(CLOCK_MONOTONIC) - t0) / 1e9);
 	}
+	/* It may have changed during the run (tsc-early to tsc). */
+	print_clocksource();
 	out("# futex_pi_bench: ok\n");
 	return 0;
 }

@@ -1,10 +1,14 @@
 #!/bin/bash
 # Summarise make bench's runs: per figure, the median of each side, the
 # ratio of the medians (patched / unpatched), a 95% interval for the ratio
-# and the range of the ratios of the boots taken side by side. Writes
+# of the geometric means (boots taken as independent samples) and the range of the ratios of the boots taken side by side. Writes
 # DIR/report.md and prints it.
 # Usage: scripts/bench-report.sh DIR BOOTS "WHAT" SECONDS
 set -eu
+[ $# = 4 ] && [ -d "$1" ] || {
+	echo "usage: [SIDES='unpatched patched [mainline]'] $0 DIR BOOTS WHAT SECONDS" >&2
+	exit 2
+}
 dir=$1 boots=$2 what=$3 secs=$4
 
 # Per figure: median of each side, ratio of the medians, and the range of
@@ -26,10 +30,10 @@ accel=$(grep -o -- '-accel [a-z]*' "$dir/patched-1.log.cmd" | head -n 1)
 	echo
 	case " $sides " in
 	*" mainline "*)
-		echo "| figure | unit | unpatched (median) | patched (median) | mainline (median) | ratio | 95% interval | per-pair ratio range | unpatched / mainline | patched / mainline |"
+		echo "| figure | unit | unpatched (median) | patched (median) | mainline (median) | ratio | 95% interval (geometric means) | per-pair ratio range | unpatched / mainline | patched / mainline |"
 		echo "|---|---|---|---|---|---|---|---|---|---|" ;;
 	*)
-		echo "| figure | unit | unpatched (median) | patched (median) | ratio | 95% interval | per-pair ratio range |"
+		echo "| figure | unit | unpatched (median) | patched (median) | ratio | 95% interval (geometric means) | per-pair ratio range |"
 		echo "|---|---|---|---|---|---|---|" ;;
 	esac
 	awk -v boots="$boots" -v dir="$dir" -v sides="$sides" '
@@ -81,6 +85,7 @@ accel=$(grep -o -- '-accel [a-z]*' "$dir/patched-1.log.cmd" | head -n 1)
 				if (lo == "" || r < lo) lo = r
 				if (hi == "" || r > hi) hi = r
 			}
+			# interval() first: median() sorts a and b in place.
 			ci = interval(a, b, boots)
 			ma = median(a, boots); mb = median(b, boots)
 			spread = lo == "" ? "-" : sprintf("%.2f .. %.2f", lo, hi)

@@ -27,8 +27,10 @@ for v in control mainline perf; do
 done
 [ "$mainline" = 0 ] || [ "$kernel" = 6.1-rt ] ||
 	die "MAINLINE=1 compares 6.1-rt with 6.12-rt; KERNEL=$kernel"
-[ "$perf" = 0 ] || [ "$arch" = "$(uname -m)" ] ||
-	die "PERF=1 packs the host's perf: ARCH=$arch is not the host's ($(uname -m))"
+host_arch=$(uname -m)
+[ "$host_arch" = aarch64 ] && host_arch=arm64
+[ "$perf" = 0 ] || [ "$arch" = "$host_arch" ] ||
+	die "PERF=1 packs the host's perf: ARCH=$arch is not the host's ($host_arch)"
 suffix= what="$kernel $arch"
 sides="unpatched patched"
 if [ "$control" = 1 ]; then
@@ -36,6 +38,11 @@ if [ "$control" = 1 ]; then
 fi
 if [ "$mainline" = 1 ]; then
 	sides="$sides mainline" suffix=$suffix-mainline what="$what, and 6.12-rt"
+fi
+# A run with its own options gets its own directory, named for them.
+if [ -n "${BENCH_ARGS:-}${APPEND:-}" ]; then
+	suffix=$suffix-$(printf '%s' "${BENCH_ARGS:-} ${APPEND:-}" | tr -cs 'A-Za-z0-9,.=' '_' | sed 's/^_//; s/_$//')
+	what="$what, BENCH_ARGS='${BENCH_ARGS:-}' APPEND='${APPEND:-}'"
 fi
 # x86_64 under TCG: 6.1 finds the vCPUs' TSCs unsynchronised and falls back
 # to the HPET (every clock_gettime() a syscall and an emulated MMIO read),
@@ -47,7 +54,7 @@ fi
 dir=$out/bench/$kernel-$arch-smp${SMP:-2}$suffix
 # The build directories of LOCK_DEBUG=0 (make run, make check cells).
 bld=$out/build/$kernel-$arch-nodebug
-rm -rf "$dir/tests"
+rm -rf "$dir/tests" "$dir/extra"
 mkdir -p "$dir/tests/futex-pi" "$dir/tests/futex"
 t0=$SECONDS
 
