@@ -79,7 +79,6 @@ done
 # One list line per program: NAME TIMEOUT PATH [ARG...] (guest/init.c).
 echo "futex-pi/futex_pi_bench 300 /tests/futex-pi/futex_pi_bench ${BENCH_ARGS:-}" >"$dir/tests/list.futex-pi"
 if [ "$perf" = 1 ]; then
-	# One list line per program: NAME TIMEOUT PATH [ARG...] (guest/init.c).
 	# Debian's linux-perf diverts the linux-base wrapper: /usr/bin/perf is the program.
 	dpkg-query -W -f='${Status}\n' linux-perf 2>/dev/null | grep -q '^install ok installed' ||
 		apt_install linux-perf

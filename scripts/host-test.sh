@@ -1,7 +1,8 @@
 #!/bin/bash
 # The fast tier: build the futex-pi suite for this machine and run it on the
-# running kernel, and the benchmark for a short run. A program fails on a non-zero exit (4 = skip) or on any
-# "not ok" line in its KTAP output. Last line: "N passed, N failed, N skipped".
+# running kernel, then the benchmark for a short run. A program fails on a
+# non-zero exit (4 = skip) or on any "not ok" line in its KTAP output.
+# Last line: "N passed, N failed, N skipped".
 set -eu
 . "$(dirname "$0")/lib.sh"
 
