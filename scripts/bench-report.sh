@@ -1,8 +1,9 @@
 #!/bin/bash
 # Summarise make bench's runs: per figure, the median of each side, the
 # ratio of the medians (patched / unpatched), a 95% interval for the ratio
-# of the geometric means (boots taken as independent samples) and the range of the ratios of the boots taken side by side. Writes
-# DIR/report.md and prints it.
+# of the geometric means (boots taken as independent samples) and the range
+# of the ratios of the boots taken side by side. Writes DIR/report.md and
+# prints it.
 # Usage: scripts/bench-report.sh DIR BOOTS "WHAT" SECONDS
 set -eu
 [ $# = 4 ] && [ -d "$1" ] || {
