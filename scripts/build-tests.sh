@@ -58,6 +58,9 @@ tmake() {
 stage=$out/ksft
 mkdir -p "$stage"
 cp "$ksft/lib.mk" "$ksft/kselftest.h" "$ksft/kselftest_harness.h" "$stage/"
+# futex-pi uses the futex selftests' futextest.h, as it would in the tree.
+mkdir -p "$stage/futex"
+rsync -a --delete "$ksft/futex/include/" "$stage/futex/include/"
 for s in $SUITES; do
 	suite=$TOP/tools/testing/selftests/$s
 	rsync -a --delete "$suite/" "$stage/$s/"

@@ -1,9 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the futex-pi selftests: raw futex syscall wrappers,
- * clock arithmetic, thread state from /proc and a thread that blocks in
- * FUTEX_LOCK_PI for the test. The kernel log watcher every test uses is
- * in kmsg_watch.h (why: see there).
+ * Helpers shared by the futex-pi selftests: the futex calls that
+ * ../futex/include/futextest.h has no wrapper for, clock arithmetic,
+ * thread state from /proc, and threads that block on PI futexes for the
+ * tests. The kernel log watcher every test uses is in kmsg_watch.h (why:
+ * see there).
+ *
+ * Futex calls follow futextest.h: they return what the system call
+ * returns, -1 with errno set on failure. A thread that makes a call for a
+ * test hands the result over as 0 or -errno (futex_result()), because
+ * the test thread cannot see its errno.
  */
 #ifndef FUTEX_PI_H
 #define FUTEX_PI_H
@@ -28,6 +34,7 @@
 #include <unistd.h>
 
 #include "../kselftest_harness.h"
+#include "../futex/include/futextest.h"
 #include "kmsg_watch.h"
 
 #ifndef FUTEX_LOCK_PI2
@@ -35,9 +42,6 @@
 #endif
 #ifndef FUTEX_LOCK_PI2_PRIVATE
 #define FUTEX_LOCK_PI2_PRIVATE	(FUTEX_LOCK_PI2 | FUTEX_PRIVATE_FLAG)
-#endif
-#if !defined(SYS_futex) && defined(SYS_futex_time64)
-#define SYS_futex SYS_futex_time64
 #endif
 
 #define NSEC_PER_USEC	1000LL
@@ -52,20 +56,17 @@ static inline pid_t sys_gettid(void)
 	return syscall(SYS_gettid);
 }
 
-/* ---- futex syscalls: all return 0 (or a count) or -errno ---- */
+/* ---- futex calls futextest.h has no wrapper for ---- */
 
-/* FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI. */
+/*
+ * FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_TRYLOCK_PI with @op the whole
+ * operation, flags included: futextest.h's futex_lock_pi() knows only
+ * FUTEX_LOCK_PI, and a locker thread takes whichever op its test names.
+ */
 static inline int futex_pi_op(uint32_t *uaddr, int op,
-			      const struct timespec *deadline)
+			      struct timespec *timeout)
 {
-	if (syscall(SYS_futex, uaddr, op, 0, deadline, NULL, 0) == -1)
-		return -errno;
-	return 0;
-}
-
-static inline int futex_lock_pi(uint32_t *uaddr, const struct timespec *abs)
-{
-	return futex_pi_op(uaddr, FUTEX_LOCK_PI_PRIVATE, abs);
+	return futex(uaddr, op, 0, timeout, NULL, 0, 0);
 }
 
 static inline int futex_trylock_pi(uint32_t *uaddr)
@@ -73,44 +74,13 @@ static inline int futex_trylock_pi(uint32_t *uaddr)
 	return futex_pi_op(uaddr, FUTEX_TRYLOCK_PI_PRIVATE, NULL);
 }
 
-/* FUTEX_WAKE of every waiter: how many were woken, or -errno. */
-static inline int futex_wake_all(uint32_t *uaddr)
-{
-	long ret = syscall(SYS_futex, uaddr, FUTEX_WAKE_PRIVATE, INT_MAX,
-			   NULL, NULL, 0);
-
-	return ret == -1 ? -errno : (int)ret;
-}
-
-static inline int futex_unlock_pi(uint32_t *uaddr)
-{
-	return futex_pi_op(uaddr, FUTEX_UNLOCK_PI_PRIVATE, NULL);
-}
-
-/* Wait on @uaddr (a plain futex) for a requeue onto the PI futex @uaddr2. */
-static inline int futex_wait_requeue_pi(uint32_t *uaddr, uint32_t val,
-					uint32_t *uaddr2,
-					const struct timespec *abs, int flags)
-{
-	if (syscall(SYS_futex, uaddr, FUTEX_WAIT_REQUEUE_PI | flags, val, abs,
-		    uaddr2, 0) == -1)
-		return -errno;
-	return 0;
-}
-
 /*
- * Wake the top waiter of @uaddr by taking @uaddr2 for it, or requeue it and
- * up to @nr_requeue more onto @uaddr2's rt_mutex. nr_wake must be 1 for
- * requeue-PI. Returns the number of waiters woken plus requeued.
+ * The result of a futex call that returns 0 on success, for a thread to
+ * hand to the test thread: 0, or -errno.
  */
-static inline int futex_cmp_requeue_pi(uint32_t *uaddr, uint32_t cmpval,
-				       uint32_t *uaddr2, int nr_requeue,
-				       int flags)
+static inline int futex_result(int ret)
 {
-	long ret = syscall(SYS_futex, uaddr, FUTEX_CMP_REQUEUE_PI | flags, 1,
-			   (void *)(long)nr_requeue, uaddr2, cmpval);
-
-	return ret == -1 ? -errno : (int)ret;
+	return ret == -1 ? -errno : 0;
 }
 
 static inline uint32_t futex_word(uint32_t *uaddr)
@@ -130,8 +100,7 @@ static inline bool futex_lock_op_supported(int op)
 
 	if (futex_pi_op(&probe, op, NULL))
 		return false;
-	return futex_pi_op(&probe, FUTEX_UNLOCK_PI | (op & FUTEX_PRIVATE_FLAG),
-			   NULL) == 0;
+	return futex_unlock_pi(&probe, op & FUTEX_PRIVATE_FLAG) == 0;
 }
 
 /* ---- time ---- */
@@ -300,21 +269,39 @@ static inline bool blocked_before(pid_t tid, uint32_t *uaddr, clockid_t clock,
  */
 #define PRECONDITION_TRIES	5
 
-#define PRECONDITION_MISSED(tries, what) do {				\
-	ASSERT_LT(tries, PRECONDITION_TRIES) {				\
-		TH_LOG("precondition never met in %d tries: %s",	\
-		       tries, what);					\
-	}								\
-	TH_LOG("precondition missed in try %d, once more with twice the time: %s", \
-	       tries, what);						\
-} while (0)
+/* Try @tries missed: fail after the last try, else say so. */
+static inline void precondition_missed(struct __test_metadata *_metadata,
+				       int tries, const char *what)
+{
+	ASSERT_LT(tries, PRECONDITION_TRIES) {
+		TH_LOG("precondition never met in %d tries: %s", tries, what);
+	}
+	TH_LOG("precondition missed in try %d, once more with twice the time: %s",
+	       tries, what);
+}
 
-#define PRECONDITION_MET(tries, what) do {				\
-	if ((tries) > 1)						\
-		TH_LOG("precondition met in try %d: %s", tries, what);	\
-} while (0)
+static inline void precondition_met(struct __test_metadata *_metadata,
+				    int tries, const char *what)
+{
+	if (tries > 1)
+		TH_LOG("precondition met in try %d: %s", tries, what);
+}
 
-/* ---- a thread that takes a PI futex the caller holds ---- */
+/* ---- threads that block on PI futexes the test thread holds ---- */
+
+/*
+ * Start @fn(@arg), which first stores its TID in *@tid, and wait until
+ * it has. Returns 0 or an errno, as pthread_create() does.
+ */
+static inline int start_thread(pthread_t *thread, const pthread_attr_t *attr,
+			       void *(*fn)(void *), void *arg, pid_t *tid)
+{
+	int ret = pthread_create(thread, attr, fn, arg);
+
+	while (!ret && !__atomic_load_n(tid, __ATOMIC_ACQUIRE))
+		sleep_us(100);
+	return ret;
+}
 
 /*
  * With @cond set, the thread waits on @cond (FUTEX_WAIT_REQUEUE_PI, @op
@@ -336,25 +323,29 @@ struct pi_locker {
 	uint32_t word;			/* futex word right after it */
 	int64_t returned_ns;		/* on @clock */
 	int unlock_ret;			/* of FUTEX_UNLOCK_PI, if it got it */
+	/* ret and unlock_ret are 0 or -errno. */
 	int done;
 };
 
 static void *pi_locker_fn(void *arg)
 {
 	struct pi_locker *l = arg;
-	const struct timespec *deadline = l->timed ? &l->deadline : NULL;
+	struct timespec *deadline = l->timed ? &l->deadline : NULL;
+	int ret;
 
 	__atomic_store_n(&l->tid, sys_gettid(), __ATOMIC_RELEASE);
 	if (l->cond)
-		l->ret = futex_wait_requeue_pi(l->cond, 0, l->uaddr, deadline,
-					       l->op);
+		ret = futex_wait_requeue_pi(l->cond, 0, l->uaddr, deadline,
+					    l->op);
 	else
-		l->ret = futex_pi_op(l->uaddr, l->op, deadline);
+		ret = futex_pi_op(l->uaddr, l->op, deadline);
+	l->ret = futex_result(ret);
 	l->returned_ns = now_ns(l->clock);
 	l->word = futex_word(l->uaddr);
-	if (!l->ret)
-		l->unlock_ret = futex_pi_op(l->uaddr, FUTEX_UNLOCK_PI |
-					    (l->op & FUTEX_PRIVATE_FLAG), NULL);
+	if (!l->ret) {
+		ret = futex_unlock_pi(l->uaddr, l->op & FUTEX_PRIVATE_FLAG);
+		l->unlock_ret = futex_result(ret);
+	}
 	__atomic_store_n(&l->done, 1, __ATOMIC_RELEASE);
 	return NULL;
 }
@@ -373,18 +364,52 @@ static inline int pi_locker_start(struct pi_locker *l)
 		pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
 		pthread_attr_setschedparam(&attr, &sp);
 	}
-	ret = pthread_create(&l->thread, &attr, pi_locker_fn, l);
+	ret = start_thread(&l->thread, &attr, pi_locker_fn, l, &l->tid);
 	pthread_attr_destroy(&attr);
-	if (ret)
-		return ret;
-	while (!__atomic_load_n(&l->tid, __ATOMIC_ACQUIRE))
-		sleep_us(100);
-	return 0;
+	return ret;
 }
 
 static inline bool pi_locker_done(struct pi_locker *l)
 {
 	return __atomic_load_n(&l->done, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * A thread that takes @first, then blocks on @second until it gets it,
+ * then releases both: an owner in the middle of a PI chain.
+ */
+struct chain_owner {
+	uint32_t *first, *second;
+	pthread_t thread;
+	pid_t tid;
+	int first_ret, second_ret, unlock_ret;	/* 0 or -errno */
+	uint32_t second_word;			/* right after taking @second */
+};
+
+static void *chain_owner_fn(void *arg)
+{
+	struct chain_owner *o = arg;
+
+	__atomic_store_n(&o->tid, sys_gettid(), __ATOMIC_RELEASE);
+	o->first_ret = futex_result(futex_lock_pi(o->first, NULL, 0,
+						  FUTEX_PRIVATE_FLAG));
+	if (o->first_ret)
+		return NULL;
+	o->second_ret = futex_result(futex_lock_pi(o->second, NULL, 0,
+						   FUTEX_PRIVATE_FLAG));
+	o->second_word = futex_word(o->second);
+	if (!o->second_ret)
+		o->unlock_ret = futex_result(futex_unlock_pi(o->second,
+							     FUTEX_PRIVATE_FLAG));
+	o->unlock_ret |= futex_result(futex_unlock_pi(o->first,
+						      FUTEX_PRIVATE_FLAG));
+	return NULL;
+}
+
+/* Start @o and wait until its TID is known. Returns 0 or an errno. */
+static inline int chain_owner_start(struct chain_owner *o)
+{
+	return start_thread(&o->thread, NULL, chain_owner_fn, o, &o->tid);
 }
 
 /* Join @thread, giving up after @ms (ETIMEDOUT: it hangs in the kernel). */
@@ -394,6 +419,37 @@ static inline int join_within(pthread_t thread, int ms)
 				       ms * NSEC_PER_MSEC);
 
 	return pthread_timedjoin_np(thread, NULL, &end);
+}
+
+/*
+ * Another waiter gave up while @stay still waits on @uaddr, which we own:
+ * FUTEX_WAITERS must still be set, and our unlock must hand @uaddr to
+ * @stay, which then unlocks it.
+ */
+static inline void assert_handed_to_stayer(struct __test_metadata *_metadata,
+					   uint32_t *uaddr,
+					   struct pi_locker *stay)
+{
+	ASSERT_FALSE(pi_locker_done(stay));
+	ASSERT_EQ(sys_gettid(), futex_owner(uaddr));
+	ASSERT_TRUE(futex_word(uaddr) & FUTEX_WAITERS) {
+		TH_LOG("FUTEX_WAITERS lost while a waiter is queued: 0x%x",
+		       futex_word(uaddr));
+	}
+
+	ASSERT_EQ(0, futex_unlock_pi(uaddr, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, join_within(stay->thread, 5000));
+	ASSERT_EQ(0, stay->ret);
+	ASSERT_EQ(stay->tid, stay->word & FUTEX_TID_MASK);
+	ASSERT_EQ(0, stay->unlock_ret);
+}
+
+/* The tests' SIGUSR1 handler counts the signals it handled. */
+static int signals_handled;
+
+static inline void count_signal(int sig)
+{
+	__atomic_add_fetch(&signals_handled, 1, __ATOMIC_RELEASE);
 }
 
 /* ---- kernel log watcher (kmsg_watch.h) ---- */

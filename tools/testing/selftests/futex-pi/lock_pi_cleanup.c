@@ -44,6 +44,22 @@ static void assert_lock_reusable(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, futex_word(futex));
 }
 
+/*
+ * A waiter left without the lock: we still own it, without
+ * FUTEX_OWNER_DIED, and after our unlock it is free for the next one.
+ */
+static void assert_owner_kept(struct __test_metadata *_metadata,
+			      uint32_t *futex, int op, clockid_t clock)
+{
+	ASSERT_EQ(sys_gettid(), futex_owner(futex));
+	ASSERT_EQ(0, futex_word(futex) & FUTEX_OWNER_DIED);
+
+	/* FUTEX_WAITERS may still be set: unlocking goes through the kernel. */
+	ASSERT_EQ(0, futex_unlock_pi(futex, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_word(futex));
+	assert_lock_reusable(_metadata, futex, op, clock);
+}
+
 FIXTURE(lock_pi_timeout) {
 	struct kmsg_watch kmsg;
 	uint32_t futex;
@@ -71,7 +87,7 @@ FIXTURE_VARIANT_ADD(lock_pi_timeout, lock_pi2_realtime) {
 FIXTURE_SETUP(lock_pi_timeout)
 {
 	kmsg_watch_start(&self->kmsg);
-	ASSERT_EQ(0, futex_lock_pi(&self->futex, NULL));
+	ASSERT_EQ(0, futex_lock_pi(&self->futex, NULL, 0, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(sys_gettid(), futex_word(&self->futex));
 }
 
@@ -114,19 +130,13 @@ TEST_F(lock_pi_timeout, deadline_keeps_owner)
 		}
 		if (queued)
 			break;
-		PRECONDITION_MISSED(tries, what);
+		precondition_missed(_metadata, tries, what);
 	}
-	PRECONDITION_MET(tries, what);
+	precondition_met(_metadata, tries, what);
 
 	/* The leaving waiter must not have touched the owner or OWNER_DIED. */
 	ASSERT_EQ(sys_gettid(), w.word & FUTEX_TID_MASK);
-	ASSERT_EQ(sys_gettid(), futex_owner(&self->futex));
-	ASSERT_EQ(0, futex_word(&self->futex) & FUTEX_OWNER_DIED);
-
-	/* FUTEX_WAITERS may still be set: unlocking goes through the kernel. */
-	ASSERT_EQ(0, futex_unlock_pi(&self->futex));
-	ASSERT_EQ(0, futex_word(&self->futex));
-	assert_lock_reusable(_metadata, &self->futex, variant->op, variant->clock);
+	assert_owner_kept(_metadata, &self->futex, variant->op, variant->clock);
 }
 
 /*
@@ -150,12 +160,7 @@ TEST_F(lock_pi_timeout, expired_deadline)
 		TH_LOG("waiter with an expired deadline blocks");
 	}
 	ASSERT_EQ(-ETIMEDOUT, w.ret);
-	ASSERT_EQ(sys_gettid(), futex_owner(&self->futex));
-	ASSERT_EQ(0, futex_word(&self->futex) & FUTEX_OWNER_DIED);
-
-	ASSERT_EQ(0, futex_unlock_pi(&self->futex));
-	ASSERT_EQ(0, futex_word(&self->futex));
-	assert_lock_reusable(_metadata, &self->futex, variant->op, variant->clock);
+	assert_owner_kept(_metadata, &self->futex, variant->op, variant->clock);
 }
 
 /*
@@ -197,27 +202,14 @@ TEST_F(lock_pi_timeout, one_of_two_waiters_times_out)
 		ASSERT_EQ(-ETIMEDOUT, leave.ret);
 		if (queued)
 			break;
-		PRECONDITION_MISSED(tries, what);
+		precondition_missed(_metadata, tries, what);
 	}
-	PRECONDITION_MET(tries, what);
+	precondition_met(_metadata, tries, what);
 
-	ASSERT_FALSE(pi_locker_done(&stay));
-	ASSERT_EQ(sys_gettid(), futex_owner(&self->futex));
-	ASSERT_TRUE(futex_word(&self->futex) & FUTEX_WAITERS) {
-		TH_LOG("FUTEX_WAITERS lost while a waiter is queued: 0x%x",
-		       futex_word(&self->futex));
-	}
-
-	ASSERT_EQ(0, futex_unlock_pi(&self->futex));
-	ASSERT_EQ(0, join_within(stay.thread, 5000));
-	ASSERT_EQ(0, stay.ret);
-	ASSERT_EQ(stay.tid, stay.word & FUTEX_TID_MASK);
-	ASSERT_EQ(0, stay.unlock_ret);
+	assert_handed_to_stayer(_metadata, &self->futex, &stay);
 	ASSERT_EQ(0, futex_word(&self->futex));
 	assert_lock_reusable(_metadata, &self->futex, variant->op, variant->clock);
 }
-
-static int signals_handled;
 
 /*
  * The handler runs when the interrupted waiter is on its way back to
@@ -233,11 +225,6 @@ static int wait_signals_handled(int ms)
 	       now_ns(CLOCK_MONOTONIC) < end)
 		sleep_us(1000);
 	return __atomic_load_n(&signals_handled, __ATOMIC_RELAXED);
-}
-
-static void count_signal(int sig)
-{
-	__atomic_add_fetch(&signals_handled, 1, __ATOMIC_RELAXED);
 }
 
 FIXTURE(lock_pi_signal) {
@@ -258,7 +245,7 @@ FIXTURE_SETUP(lock_pi_signal)
 
 	kmsg_watch_start(&self->kmsg);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, futex_lock_pi(&self->futex, NULL));
+	ASSERT_EQ(0, futex_lock_pi(&self->futex, NULL, 0, FUTEX_PRIVATE_FLAG));
 }
 
 FIXTURE_TEARDOWN(lock_pi_signal)
@@ -307,7 +294,7 @@ TEST_F(lock_pi_signal, storm_then_unlock)
 	ASSERT_EQ(0, wait_blocked(w.tid, &self->futex, 5000));
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->futex));
 
-	ASSERT_EQ(0, futex_unlock_pi(&self->futex));
+	ASSERT_EQ(0, futex_unlock_pi(&self->futex, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(0, join_within(w.thread, 5000));
 	ASSERT_EQ(0, w.ret);
 	ASSERT_EQ(w.tid, w.word & FUTEX_TID_MASK);
@@ -346,13 +333,13 @@ TEST_F(lock_pi_signal, storm_until_timeout)
 		ASSERT_GE(w.returned_ns, deadline);
 		if (queued && sent > 0)
 			break;
-		PRECONDITION_MISSED(tries, what);
+		precondition_missed(_metadata, tries, what);
 	}
-	PRECONDITION_MET(tries, what);
+	precondition_met(_metadata, tries, what);
 	ASSERT_GT(__atomic_load_n(&signals_handled, __ATOMIC_RELAXED), 0);
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->futex));
 
-	ASSERT_EQ(0, futex_unlock_pi(&self->futex));
+	ASSERT_EQ(0, futex_unlock_pi(&self->futex, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(0, futex_word(&self->futex));
 	TH_LOG("%d signals handled", signals_handled);
 }
@@ -384,41 +371,21 @@ TEST_F(lock_pi_deadlock, relock_own_futex)
 	pid_t me = sys_gettid();
 	int ret;
 
-	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL));
+	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(me, futex_word(&self->a));
-	ASSERT_EQ(-EDEADLK, futex_lock_pi(&self->a, NULL));
-	ASSERT_EQ(-EDEADLK, futex_trylock_pi(&self->a));
+	ASSERT_EQ(-1, futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(EDEADLK, errno);
+	ASSERT_EQ(-1, futex_trylock_pi(&self->a));
+	ASSERT_EQ(EDEADLK, errno);
+	/* FUTEX_LOCK_PI2 is checked where the kernel knows it (5.14). */
 	ret = futex_pi_op(&self->a, FUTEX_LOCK_PI2_PRIVATE, NULL);
-	if (ret != -ENOSYS)
-		ASSERT_EQ(-EDEADLK, ret);
+	if (ret != -1 || errno != ENOSYS) {
+		ASSERT_EQ(-1, ret);
+		ASSERT_EQ(EDEADLK, errno);
+	}
 	ASSERT_EQ(me, futex_word(&self->a));
-	ASSERT_EQ(0, futex_unlock_pi(&self->a));
+	ASSERT_EQ(0, futex_unlock_pi(&self->a, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(0, futex_word(&self->a));
-}
-
-/* Takes @first, then blocks on @second; releases both once it has them. */
-struct abba_thread {
-	uint32_t *first, *second;
-	pthread_t thread;
-	pid_t tid;
-	int first_ret, second_ret, unlock_ret;
-	uint32_t second_word;
-};
-
-static void *abba_fn(void *arg)
-{
-	struct abba_thread *t = arg;
-
-	__atomic_store_n(&t->tid, sys_gettid(), __ATOMIC_RELEASE);
-	t->first_ret = futex_lock_pi(t->first, NULL);
-	if (t->first_ret)
-		return NULL;
-	t->second_ret = futex_lock_pi(t->second, NULL);
-	t->second_word = futex_word(t->second);
-	if (!t->second_ret)
-		t->unlock_ret = futex_unlock_pi(t->second);
-	t->unlock_ret |= futex_unlock_pi(t->first);
-	return NULL;
 }
 
 /*
@@ -429,17 +396,16 @@ static void *abba_fn(void *arg)
  */
 TEST_F(lock_pi_deadlock, abba_chain_walk)
 {
-	struct abba_thread t1 = { .first = &self->a, .second = &self->b };
+	struct chain_owner t1 = { .first = &self->a, .second = &self->b };
 	pid_t me = sys_gettid();
 
-	ASSERT_EQ(0, futex_lock_pi(&self->b, NULL));
-	ASSERT_EQ(0, pthread_create(&t1.thread, NULL, abba_fn, &t1));
-	while (!__atomic_load_n(&t1.tid, __ATOMIC_ACQUIRE))
-		sleep_us(100);
+	ASSERT_EQ(0, futex_lock_pi(&self->b, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, chain_owner_start(&t1));
 	ASSERT_EQ(0, wait_blocked(t1.tid, &self->b, 5000));
 	ASSERT_EQ(t1.tid, futex_owner(&self->a));
 
-	ASSERT_EQ(-EDEADLK, futex_lock_pi(&self->a, NULL));
+	ASSERT_EQ(-1, futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(EDEADLK, errno);
 
 	/* Nothing changed hands; T1 still waits for B. */
 	ASSERT_EQ(t1.tid, futex_owner(&self->a));
@@ -447,7 +413,7 @@ TEST_F(lock_pi_deadlock, abba_chain_walk)
 	ASSERT_TRUE(futex_word(&self->b) & FUTEX_WAITERS);
 	ASSERT_EQ(0, wait_blocked(t1.tid, &self->b, 1000));
 
-	ASSERT_EQ(0, futex_unlock_pi(&self->b));
+	ASSERT_EQ(0, futex_unlock_pi(&self->b, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(0, join_within(t1.thread, 5000));
 	ASSERT_EQ(0, t1.first_ret);
 	ASSERT_EQ(0, t1.second_ret);

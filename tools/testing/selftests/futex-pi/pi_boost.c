@@ -58,12 +58,6 @@ FIXTURE_TEARDOWN(pi_boost)
 	kmsg_watch_end(_metadata, &self->kmsg);
 }
 
-#define SKIP_WITHOUT_RT() do {						\
-	if (self->no_rt)						\
-		SKIP(return, "SCHED_FIFO not permitted (%s): needs CAP_SYS_NICE", \
-		     strerror(self->no_rt));				\
-} while (0)
-
 static struct pi_locker fifo_waiter(uint32_t *futex, int rtprio, int timeout_ms)
 {
 	struct pi_locker w = {
@@ -108,66 +102,56 @@ static int fifo_waiter_boosts(struct pi_locker *w, uint32_t *futex,
 	return 1;
 }
 
-/* After the waiter of one try has left: was the boost there? */
-#define ASSERT_BOOSTED(ret) ASSERT_LE(0, ret) {				\
-	TH_LOG("owner %d of the chain not boosted while the FIFO waiter was queued", \
-	       -(ret));							\
+/*
+ * Let FIFO HIGH_PRIO waiters on @futex time out, each try with twice the
+ * time of the last, until one was seen queued before its deadline. It
+ * must have boosted each of @tids while it was.
+ */
+static void boost_until_queued(struct __test_metadata *_metadata,
+			       uint32_t *futex, const pid_t *tids, int ntids,
+			       const char *what)
+{
+	int timeout_ms = WAIT_MS, tries;
+	struct pi_locker w;
+	int boosted;
+
+	for (tries = 1; ; tries++, timeout_ms *= 2) {
+		boosted = fifo_waiter_boosts(&w, futex, HIGH_PRIO,
+					     timeout_ms, tids, ntids);
+		ASSERT_NE(0, w.tid);
+		ASSERT_EQ(0, join_within(w.thread, 10000));
+		ASSERT_EQ(-ETIMEDOUT, w.ret);
+		/* After the waiter has left: was the boost there? */
+		ASSERT_LE(0, boosted) {
+			TH_LOG("owner %d of the chain not boosted while the FIFO waiter was queued",
+			       -boosted);
+		}
+		if (boosted)
+			break;
+		precondition_missed(_metadata, tries, what);
+	}
+	precondition_met(_metadata, tries, what);
 }
 
 /* We own A; a FIFO 50 waiter times out on it; we must drop back. */
 TEST_F(pi_boost, boost_dropped_after_timeout)
 {
-	const char *what = "the FIFO waiter queued before its deadline";
-	int timeout_ms = WAIT_MS, tries;
 	pid_t me = sys_gettid();
-	struct pi_locker w;
-	int boosted;
 
-	SKIP_WITHOUT_RT();
-	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL));
-	for (tries = 1; ; tries++, timeout_ms *= 2) {
-		boosted = fifo_waiter_boosts(&w, &self->a, HIGH_PRIO,
-					     timeout_ms, &me, 1);
-		ASSERT_NE(0, w.tid);
-		ASSERT_EQ(0, join_within(w.thread, 10000));
-		ASSERT_EQ(-ETIMEDOUT, w.ret);
-		ASSERT_BOOSTED(boosted);
-		if (boosted)
-			break;
-		PRECONDITION_MISSED(tries, what);
-	}
-	PRECONDITION_MET(tries, what);
+	if (self->no_rt)
+		SKIP(return, "SCHED_FIFO not permitted (%s): needs CAP_SYS_NICE",
+		     strerror(self->no_rt));
+	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG));
+	boost_until_queued(_metadata, &self->a, &me, 1,
+			   "the FIFO waiter queued before its deadline");
 	ASSERT_EQ(self->base, task_prio(me)) {
 		TH_LOG("owner still boosted after the waiter left");
 	}
 
 	ASSERT_EQ(me, futex_owner(&self->a));
-	ASSERT_EQ(0, futex_unlock_pi(&self->a));
+	ASSERT_EQ(0, futex_unlock_pi(&self->a, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(0, futex_word(&self->a));
 	ASSERT_EQ(self->base, task_prio(me));
-}
-
-/* Holds A, then blocks on B until it gets it; then releases both. */
-struct chain_owner {
-	uint32_t *a, *b;
-	pthread_t thread;
-	pid_t tid;
-	int ret_a, ret_b, unlock_ret;
-};
-
-static void *chain_owner_fn(void *arg)
-{
-	struct chain_owner *o = arg;
-
-	__atomic_store_n(&o->tid, sys_gettid(), __ATOMIC_RELEASE);
-	o->ret_a = futex_lock_pi(o->a, NULL);
-	if (o->ret_a)
-		return NULL;
-	o->ret_b = futex_lock_pi(o->b, NULL);
-	if (!o->ret_b)
-		o->unlock_ret = futex_unlock_pi(o->b);
-	o->unlock_ret |= futex_unlock_pi(o->a);
-	return NULL;
 }
 
 /*
@@ -177,37 +161,23 @@ static void *chain_owner_fn(void *arg)
  */
 TEST_F(pi_boost, chain_boost_dropped_after_timeout)
 {
-	const char *what = "the FIFO waiter queued before its deadline";
-	struct chain_owner o1 = { .a = &self->a, .b = &self->b };
-	int timeout_ms = WAIT_MS, tries;
+	struct chain_owner o1 = { .first = &self->a, .second = &self->b };
 	pid_t me = sys_gettid();
 	pid_t chain[2];
-	struct pi_locker w;
-	int boosted;
 
-	SKIP_WITHOUT_RT();
-	ASSERT_EQ(0, futex_lock_pi(&self->b, NULL));
-	ASSERT_EQ(0, pthread_create(&o1.thread, NULL, chain_owner_fn, &o1));
-	while (!__atomic_load_n(&o1.tid, __ATOMIC_ACQUIRE))
-		sleep_us(100);
+	if (self->no_rt)
+		SKIP(return, "SCHED_FIFO not permitted (%s): needs CAP_SYS_NICE",
+		     strerror(self->no_rt));
+	ASSERT_EQ(0, futex_lock_pi(&self->b, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, chain_owner_start(&o1));
 	ASSERT_EQ(0, wait_blocked(o1.tid, &self->b, 5000));
 	ASSERT_EQ(o1.tid, futex_owner(&self->a));
 	ASSERT_EQ(self->base, task_prio(o1.tid));
 	chain[0] = o1.tid;
 	chain[1] = me;
 
-	for (tries = 1; ; tries++, timeout_ms *= 2) {
-		boosted = fifo_waiter_boosts(&w, &self->a, HIGH_PRIO,
-					     timeout_ms, chain, 2);
-		ASSERT_NE(0, w.tid);
-		ASSERT_EQ(0, join_within(w.thread, 10000));
-		ASSERT_EQ(-ETIMEDOUT, w.ret);
-		ASSERT_BOOSTED(boosted);
-		if (boosted)
-			break;
-		PRECONDITION_MISSED(tries, what);
-	}
-	PRECONDITION_MET(tries, what);
+	boost_until_queued(_metadata, &self->a, chain, 2,
+			   "the FIFO waiter queued before its deadline");
 	ASSERT_EQ(self->base, task_prio(o1.tid)) {
 		TH_LOG("first owner still boosted after the waiter left");
 	}
@@ -217,10 +187,10 @@ TEST_F(pi_boost, chain_boost_dropped_after_timeout)
 	ASSERT_EQ(o1.tid, futex_owner(&self->a));
 	ASSERT_EQ(me, futex_owner(&self->b));
 
-	ASSERT_EQ(0, futex_unlock_pi(&self->b));
+	ASSERT_EQ(0, futex_unlock_pi(&self->b, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(0, join_within(o1.thread, 5000));
-	ASSERT_EQ(0, o1.ret_a);
-	ASSERT_EQ(0, o1.ret_b);
+	ASSERT_EQ(0, o1.first_ret);
+	ASSERT_EQ(0, o1.second_ret);
 	ASSERT_EQ(0, o1.unlock_ret);
 	ASSERT_EQ(0, futex_word(&self->a));
 	ASSERT_EQ(0, futex_word(&self->b));
@@ -232,31 +202,19 @@ TEST_F(pi_boost, chain_boost_dropped_after_timeout)
  */
 TEST_F(pi_boost, boost_follows_remaining_waiter)
 {
-	const char *what = "the FIFO 50 waiter queued before its deadline";
 	struct pi_locker low = fifo_waiter(&self->a, LOW_PRIO, 0);
-	int timeout_ms = WAIT_MS, tries;
 	pid_t me = sys_gettid();
-	struct pi_locker high;
-	int boosted;
 
-	SKIP_WITHOUT_RT();
-	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL));
+	if (self->no_rt)
+		SKIP(return, "SCHED_FIFO not permitted (%s): needs CAP_SYS_NICE",
+		     strerror(self->no_rt));
+	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(0, pi_locker_start(&low));
 	ASSERT_EQ(0, wait_blocked(low.tid, &self->a, 5000));
 	ASSERT_EQ(STAT_PRIO_RT(LOW_PRIO), task_prio(me));
 
-	for (tries = 1; ; tries++, timeout_ms *= 2) {
-		boosted = fifo_waiter_boosts(&high, &self->a, HIGH_PRIO,
-					     timeout_ms, &me, 1);
-		ASSERT_NE(0, high.tid);
-		ASSERT_EQ(0, join_within(high.thread, 10000));
-		ASSERT_EQ(-ETIMEDOUT, high.ret);
-		ASSERT_BOOSTED(boosted);
-		if (boosted)
-			break;
-		PRECONDITION_MISSED(tries, what);
-	}
-	PRECONDITION_MET(tries, what);
+	boost_until_queued(_metadata, &self->a, &me, 1,
+			   "the FIFO 50 waiter queued before its deadline");
 
 	ASSERT_EQ(STAT_PRIO_RT(LOW_PRIO), task_prio(me)) {
 		TH_LOG("owner priority does not follow the remaining waiter");
@@ -264,7 +222,7 @@ TEST_F(pi_boost, boost_follows_remaining_waiter)
 	ASSERT_FALSE(pi_locker_done(&low));
 	ASSERT_TRUE(futex_word(&self->a) & FUTEX_WAITERS);
 
-	ASSERT_EQ(0, futex_unlock_pi(&self->a));
+	ASSERT_EQ(0, futex_unlock_pi(&self->a, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(self->base, task_prio(me));
 	ASSERT_EQ(0, join_within(low.thread, 5000));
 	ASSERT_EQ(0, low.ret);

@@ -39,7 +39,7 @@
 /* Protected by the lock under test. */
 struct critical {
 	int inside;
-	volatile long counter;
+	long counter;		/* read and written, not incremented */
 };
 
 /*
@@ -53,10 +53,10 @@ static void critical_section(struct critical *c, long *violations)
 
 	if (__atomic_exchange_n(&c->inside, 1, __ATOMIC_ACQ_REL))
 		(*violations)++;
-	v = c->counter;
+	v = __atomic_load_n(&c->counter, __ATOMIC_RELAXED);
 	for (i = 0; i < 50; i++)
 		__asm__ __volatile__("" ::: "memory");
-	c->counter = v + 1;
+	__atomic_store_n(&c->counter, v + 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&c->inside, 0, __ATOMIC_RELEASE);
 }
 
@@ -100,7 +100,10 @@ static const char *errno_names(uint64_t errs, char *buf, size_t len)
 	return buf;
 }
 
-/* glibc-style lock: user space cmpxchg first, the kernel when contended. */
+/*
+ * glibc-style lock: user space cmpxchg first, the kernel when contended.
+ * Both return 0 or -errno.
+ */
 static int stress_lock(struct stresser *t, pid_t tid, int64_t timeout_ns)
 {
 	uint32_t zero = 0;
@@ -110,9 +113,10 @@ static int stress_lock(struct stresser *t, pid_t tid, int64_t timeout_ns)
 					__ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
 	if (!t->op)
-		return futex_lock_pi(&t->s->futex, NULL);
+		return futex_result(futex_lock_pi(&t->s->futex, NULL, 0,
+						  FUTEX_PRIVATE_FLAG));
 	abs = ns_to_ts(now_ns(t->clock) + timeout_ns);
-	return futex_pi_op(&t->s->futex, t->op, &abs);
+	return futex_result(futex_pi_op(&t->s->futex, t->op, &abs));
 }
 
 static int stress_unlock(struct stresser *t, pid_t tid)
@@ -122,7 +126,8 @@ static int stress_unlock(struct stresser *t, pid_t tid)
 	if (__atomic_compare_exchange_n(&t->s->futex, &expected, 0, false,
 					__ATOMIC_RELEASE, __ATOMIC_RELAXED))
 		return 0;
-	return futex_unlock_pi(&t->s->futex);	/* FUTEX_WAITERS is set */
+	/* FUTEX_WAITERS is set */
+	return futex_result(futex_unlock_pi(&t->s->futex, FUTEX_PRIVATE_FLAG));
 }
 
 static void *stresser_fn(void *arg)
@@ -233,7 +238,7 @@ TEST_F_TIMEOUT(pi_deadline_stress, unlock_vs_leaving_waiters, 3600 + STRESS_GRAC
 	ASSERT_EQ(0, futex_word(&s->futex));
 	ASSERT_EQ(0, futex_trylock_pi(&s->futex));
 	ASSERT_EQ(sys_gettid(), futex_word(&s->futex));
-	ASSERT_EQ(0, futex_unlock_pi(&s->futex));
+	ASSERT_EQ(0, futex_unlock_pi(&s->futex, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(0, futex_word(&s->futex));
 	free(s);
 }

@@ -24,49 +24,7 @@
  *	- leave the mutex with its owner, hand it to a requeued waiter that
  *	  stayed, and let the owner unlock it to 0.
  */
-#include <limits.h>
-
 #include "futex_pi.h"
-
-struct requeue_waiter {
-	uint32_t *cond, *mutex;
-	int flags;
-	bool timed;
-	clockid_t clock;
-	struct timespec deadline;
-	pthread_t thread;
-	pid_t tid;
-	int ret;
-	uint32_t word;			/* mutex word when the wait returned */
-	int64_t returned_ns;
-	int unlock_ret;
-	int done;
-};
-
-static void *requeue_waiter_fn(void *arg)
-{
-	struct requeue_waiter *w = arg;
-
-	__atomic_store_n(&w->tid, sys_gettid(), __ATOMIC_RELEASE);
-	w->ret = futex_wait_requeue_pi(w->cond, 0, w->mutex,
-				       w->timed ? &w->deadline : NULL,
-				       FUTEX_PRIVATE_FLAG | w->flags);
-	w->returned_ns = now_ns(w->clock);
-	w->word = futex_word(w->mutex);
-	if (!w->ret)	/* it returns owning the mutex */
-		w->unlock_ret = futex_unlock_pi(w->mutex);
-	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
-	return NULL;
-}
-
-static int requeue_waiter_start(struct requeue_waiter *w)
-{
-	int ret = pthread_create(&w->thread, NULL, requeue_waiter_fn, w);
-
-	while (!ret && !__atomic_load_n(&w->tid, __ATOMIC_ACQUIRE))
-		sleep_us(100);
-	return ret;
-}
 
 /*
  * Requeue @n waiters from @cond to @mutex, retrying until all of them have
@@ -79,10 +37,10 @@ static int requeue_all(uint32_t *cond, uint32_t *mutex, int n, int64_t until_ns)
 	int moved = 0, ret;
 
 	while (moved < n && now_ns(CLOCK_MONOTONIC) < until_ns) {
-		ret = futex_cmp_requeue_pi(cond, 0, mutex, INT_MAX,
+		ret = futex_cmp_requeue_pi(cond, 0, mutex, 1, INT_MAX,
 					   FUTEX_PRIVATE_FLAG);
-		if (ret < 0)
-			return ret;
+		if (ret == -1)
+			return -errno;
 		moved += ret;
 		if (moved < n)
 			sleep_us(200);
@@ -97,7 +55,7 @@ static void assert_mutex_reusable(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, futex_word(mutex));
 	ASSERT_EQ(0, futex_trylock_pi(mutex));
 	ASSERT_EQ(sys_gettid(), futex_word(mutex));
-	ASSERT_EQ(0, futex_unlock_pi(mutex));
+	ASSERT_EQ(0, futex_unlock_pi(mutex, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(0, futex_word(mutex));
 }
 
@@ -125,7 +83,7 @@ FIXTURE_VARIANT_ADD(requeue_pi_timeout, realtime) {
 FIXTURE_SETUP(requeue_pi_timeout)
 {
 	kmsg_watch_start(&self->kmsg);
-	ASSERT_EQ(0, futex_lock_pi(&self->mutex, NULL));
+	ASSERT_EQ(0, futex_lock_pi(&self->mutex, NULL, 0, FUTEX_PRIVATE_FLAG));
 }
 
 FIXTURE_TEARDOWN(requeue_pi_timeout)
@@ -141,18 +99,18 @@ TEST_F(requeue_pi_timeout, timeout_after_requeue)
 {
 	const char *what = "the waiter was requeued before its deadline";
 	int64_t window = WAIT_MS * NSEC_PER_MSEC, deadline, requeue_by;
-	struct requeue_waiter w;
+	struct pi_locker w;
 	int tries, moved;
 
 	for (tries = 1; ; tries++, window *= 2) {
 		deadline = now_ns(variant->clock) + window;
 		requeue_by = now_ns(CLOCK_MONOTONIC) + window - 50 * NSEC_PER_MSEC;
-		w = (struct requeue_waiter){
-			.cond = &self->cond, .mutex = &self->mutex, .timed = true,
-			.flags = variant->flags, .clock = variant->clock,
-			.deadline = ns_to_ts(deadline),
+		w = (struct pi_locker){
+			.cond = &self->cond, .uaddr = &self->mutex, .timed = true,
+			.op = FUTEX_PRIVATE_FLAG | variant->flags,
+			.clock = variant->clock, .deadline = ns_to_ts(deadline),
 		};
-		ASSERT_EQ(0, requeue_waiter_start(&w));
+		ASSERT_EQ(0, pi_locker_start(&w));
 		moved = requeue_all(&self->cond, &self->mutex, 1, requeue_by);
 		ASSERT_LE(0, moved);
 		if (moved == 1) {
@@ -164,16 +122,16 @@ TEST_F(requeue_pi_timeout, timeout_after_requeue)
 		ASSERT_GE(w.returned_ns, deadline);
 		if (moved == 1)
 			break;
-		PRECONDITION_MISSED(tries, what);
+		precondition_missed(_metadata, tries, what);
 	}
-	PRECONDITION_MET(tries, what);
+	precondition_met(_metadata, tries, what);
 	ASSERT_EQ(sys_gettid(), w.word & FUTEX_TID_MASK);
 
 	/* Nobody is left queued on cond (a requeue-PI waiter gives EINVAL). */
-	ASSERT_EQ(0, futex_wake_all(&self->cond));
+	ASSERT_EQ(0, futex_wake(&self->cond, INT_MAX, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->mutex));
 	ASSERT_EQ(0, futex_word(&self->mutex) & FUTEX_OWNER_DIED);
-	ASSERT_EQ(0, futex_unlock_pi(&self->mutex));
+	ASSERT_EQ(0, futex_unlock_pi(&self->mutex, FUTEX_PRIVATE_FLAG));
 	assert_mutex_reusable(_metadata, &self->mutex);
 }
 
@@ -186,55 +144,39 @@ TEST_F(requeue_pi_timeout, one_of_two_times_out_after_requeue)
 {
 	const char *what = "the leaving waiter was requeued before its deadline";
 	int64_t window = WAIT_MS * NSEC_PER_MSEC, requeue_by;
-	struct requeue_waiter stay = {
-		.cond = &self->cond, .mutex = &self->mutex,
-		.flags = variant->flags, .clock = variant->clock,
+	struct pi_locker stay = {
+		.cond = &self->cond, .uaddr = &self->mutex,
+		.op = FUTEX_PRIVATE_FLAG | variant->flags,
+		.clock = variant->clock,
 	};
-	struct requeue_waiter leave;
+	struct pi_locker leave;
 	int tries, moved;
 
 	/* The waiter that stays has no deadline: no hurry to requeue it. */
-	ASSERT_EQ(0, requeue_waiter_start(&stay));
+	ASSERT_EQ(0, pi_locker_start(&stay));
 	ASSERT_EQ(1, requeue_all(&self->cond, &self->mutex, 1,
 				 now_ns(CLOCK_MONOTONIC) + 5 * NSEC_PER_SEC));
 
 	for (tries = 1; ; tries++, window *= 2) {
 		requeue_by = now_ns(CLOCK_MONOTONIC) + window - 50 * NSEC_PER_MSEC;
-		leave = (struct requeue_waiter){
-			.cond = &self->cond, .mutex = &self->mutex, .timed = true,
-			.flags = variant->flags, .clock = variant->clock,
+		leave = (struct pi_locker){
+			.cond = &self->cond, .uaddr = &self->mutex, .timed = true,
+			.op = FUTEX_PRIVATE_FLAG | variant->flags,
+			.clock = variant->clock,
 			.deadline = ns_to_ts(now_ns(variant->clock) + window),
 		};
-		ASSERT_EQ(0, requeue_waiter_start(&leave));
+		ASSERT_EQ(0, pi_locker_start(&leave));
 		moved = requeue_all(&self->cond, &self->mutex, 1, requeue_by);
 		ASSERT_LE(0, moved);
 		ASSERT_EQ(0, join_within(leave.thread, 10000));
 		ASSERT_EQ(-ETIMEDOUT, leave.ret);
 		if (moved == 1)
 			break;
-		PRECONDITION_MISSED(tries, what);
+		precondition_missed(_metadata, tries, what);
 	}
-	PRECONDITION_MET(tries, what);
-	ASSERT_FALSE(__atomic_load_n(&stay.done, __ATOMIC_ACQUIRE));
-	ASSERT_EQ(sys_gettid(), futex_owner(&self->mutex));
-	ASSERT_TRUE(futex_word(&self->mutex) & FUTEX_WAITERS) {
-		TH_LOG("FUTEX_WAITERS lost while a waiter is queued: 0x%x",
-		       futex_word(&self->mutex));
-	}
-
-	ASSERT_EQ(0, futex_unlock_pi(&self->mutex));
-	ASSERT_EQ(0, join_within(stay.thread, 5000));
-	ASSERT_EQ(0, stay.ret);
-	ASSERT_EQ(stay.tid, stay.word & FUTEX_TID_MASK);
-	ASSERT_EQ(0, stay.unlock_ret);
+	precondition_met(_metadata, tries, what);
+	assert_handed_to_stayer(_metadata, &self->mutex, &stay);
 	assert_mutex_reusable(_metadata, &self->mutex);
-}
-
-static int signals_handled;
-
-static void count_signal(int sig)
-{
-	__atomic_add_fetch(&signals_handled, 1, __ATOMIC_RELAXED);
 }
 
 FIXTURE(requeue_pi_signal) {
@@ -251,7 +193,7 @@ FIXTURE_SETUP(requeue_pi_signal)
 
 	kmsg_watch_start(&self->kmsg);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, futex_lock_pi(&self->mutex, NULL));
+	ASSERT_EQ(0, futex_lock_pi(&self->mutex, NULL, 0, FUTEX_PRIVATE_FLAG));
 }
 
 FIXTURE_TEARDOWN(requeue_pi_signal)
@@ -265,16 +207,16 @@ FIXTURE_TEARDOWN(requeue_pi_signal)
  */
 TEST_F(requeue_pi_signal, signal_after_requeue)
 {
-	struct requeue_waiter w = {
-		.cond = &self->cond, .mutex = &self->mutex,
-		.clock = CLOCK_MONOTONIC,
+	struct pi_locker w = {
+		.cond = &self->cond, .uaddr = &self->mutex,
+		.op = FUTEX_PRIVATE_FLAG, .clock = CLOCK_MONOTONIC,
 	};
 
-	ASSERT_EQ(0, requeue_waiter_start(&w));
+	ASSERT_EQ(0, pi_locker_start(&w));
 	ASSERT_EQ(1, requeue_all(&self->cond, &self->mutex, 1,
 				 now_ns(CLOCK_MONOTONIC) + 5 * NSEC_PER_SEC));
 	ASSERT_TRUE(futex_word(&self->mutex) & FUTEX_WAITERS);
-	ASSERT_FALSE(__atomic_load_n(&w.done, __ATOMIC_ACQUIRE));
+	ASSERT_FALSE(pi_locker_done(&w));
 
 	ASSERT_EQ(0, pthread_kill(w.thread, SIGUSR1));
 	ASSERT_EQ(0, join_within(w.thread, 5000)) {
@@ -285,9 +227,9 @@ TEST_F(requeue_pi_signal, signal_after_requeue)
 	ASSERT_EQ(sys_gettid(), w.word & FUTEX_TID_MASK);
 
 	/* Nobody is left queued on cond (a requeue-PI waiter gives EINVAL). */
-	ASSERT_EQ(0, futex_wake_all(&self->cond));
+	ASSERT_EQ(0, futex_wake(&self->cond, INT_MAX, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->mutex));
-	ASSERT_EQ(0, futex_unlock_pi(&self->mutex));
+	ASSERT_EQ(0, futex_unlock_pi(&self->mutex, FUTEX_PRIVATE_FLAG));
 	assert_mutex_reusable(_metadata, &self->mutex);
 }
 

@@ -97,8 +97,7 @@ static void *hog_fn(void *arg)
 		return NULL;
 	for (;;) {
 		while (__atomic_load_n(&h->gen, __ATOMIC_ACQUIRE) == gen)
-			syscall(SYS_futex, &h->gen, FUTEX_WAIT_PRIVATE, gen,
-				NULL, NULL, 0);
+			futex_wait(&h->gen, gen, NULL, FUTEX_PRIVATE_FLAG);
 		gen = __atomic_load_n(&h->gen, __ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&h->quit, __ATOMIC_ACQUIRE))
 			return NULL;
@@ -120,7 +119,7 @@ static void hog_arm(struct hog *h, int64_t start_ns, int64_t end_ns)
 	h->end_ns = end_ns;
 	__atomic_store_n(&h->stop, 0, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&h->gen, 1, __ATOMIC_RELEASE);
-	syscall(SYS_futex, &h->gen, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	futex_wake(&h->gen, 1, FUTEX_PRIVATE_FLAG);
 }
 
 static void *helper_fn(void *arg)
@@ -131,7 +130,8 @@ static void *helper_fn(void *arg)
 	if (h->err)
 		return NULL;
 	while (!__atomic_load_n(&h->quit, __ATOMIC_ACQUIRE)) {
-		if (futex_wake_all(h->uaddr) == -EINVAL)
+		if (futex_wake(h->uaddr, INT_MAX, FUTEX_PRIVATE_FLAG) == -1 &&
+		    errno == EINVAL)
 			h->einval++;
 		h->loops++;
 	}
@@ -160,9 +160,6 @@ static long task_switches(pid_t tid)
 	return found == 2 ? sum : -1;
 }
 
-/* Signals the waiter has handled (the signal variants). */
-static int handled;
-
 /*
  * If the waiter @w sleeps in D (an rtlock: hb->lock after it gave up)
  * inside the futex system call, read our priority into @prio and return
@@ -183,7 +180,7 @@ static bool in_window(pid_t w, int *prio)
 	*prio = task_prio(sys_gettid());
 	return !task_stat(w, &s2, NULL) && s2 == 'D' &&
 	       task_switches(w) == before &&
-	       !__atomic_load_n(&handled, __ATOMIC_ACQUIRE);
+	       !__atomic_load_n(&signals_handled, __ATOMIC_ACQUIRE);
 }
 
 /*
@@ -202,14 +199,9 @@ static int owner_unlock(uint32_t *uaddr)
 		if (__atomic_compare_exchange_n(uaddr, &tid, 0, false,
 						__ATOMIC_RELEASE, __ATOMIC_RELAXED))
 			return 0;
-		ret = futex_unlock_pi(uaddr);
+		ret = futex_result(futex_unlock_pi(uaddr, FUTEX_PRIVATE_FLAG));
 	}
 	return ret;
-}
-
-static void count_handler(int sig)
-{
-	__atomic_add_fetch(&handled, 1, __ATOMIC_RELEASE);
 }
 
 FIXTURE(stale_boost) {
@@ -262,7 +254,7 @@ FIXTURE_SETUP(stale_boost)
 {
 	struct sched_param hog_param = { .sched_priority = HOG_PRIO };
 	struct sched_param fifo = { .sched_priority = HOG_PRIO };
-	struct sigaction sa = { .sa_handler = count_handler };
+	struct sigaction sa = { .sa_handler = count_signal };
 	struct sched_param other = { 0 };
 	pthread_attr_t attr;
 	int cpus[2], n = 0, cpu, i;
@@ -361,8 +353,8 @@ static enum try_result one_try(struct __test_metadata *_metadata,
 		w->cond = &self->cond;
 		w->op = FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME;
 	}
-	__atomic_store_n(&handled, 0, __ATOMIC_RELEASE);
-	ASSERT_EQ(0, futex_lock_pi(&self->futex, NULL));
+	__atomic_store_n(&signals_handled, 0, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, futex_lock_pi(&self->futex, NULL, 0, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(0, pi_locker_start(w));
 
 	*why = "the waiter blocked before its deadline";
@@ -371,7 +363,7 @@ static enum try_result one_try(struct __test_metadata *_metadata,
 		res = MISSED;
 	if (res != MISSED && variant->requeue) {
 		*why = "the waiter was requeued, and boosted us, before its deadline";
-		if (futex_cmp_requeue_pi(&self->cond, 0, &self->futex, 1,
+		if (futex_cmp_requeue_pi(&self->cond, 0, &self->futex, 1, 1,
 					 FUTEX_PRIVATE_FLAG) != 1 ||
 		    task_prio(sys_gettid()) != STAT_PRIO_RT(WAITER_PRIO) ||
 		    now_ns(CLOCK_REALTIME) >= deadline)
@@ -424,7 +416,7 @@ static enum try_result one_try(struct __test_metadata *_metadata,
 	while (!pi_locker_done(w) && now_ns(CLOCK_REALTIME) < end) {
 		if (variant->requeue)
 			futex_cmp_requeue_pi(&self->cond, 0, &self->futex, 1,
-					     FUTEX_PRIVATE_FLAG);
+					     1, FUTEX_PRIVATE_FLAG);
 		sleep_us(1000);
 	}
 	ASSERT_EQ(0, join_within(w->thread, 1000)) {
