@@ -67,7 +67,8 @@ for v in $sides; do
 	fi
 	tree=$kernel upto=0 b=$bld
 	[ "$v" = patched ] && upto=all
-	[ "$v" = mainline ] && tree=6.12-rt b=$out/build/6.12-rt-$arch-nodebug
+	# 6.12-rt with patches/upstream, as make run and make check build it.
+	[ "$v" = mainline ] && tree=6.12-rt upto=all b=$out/build/6.12-rt-$arch-nodebug
 	src=$(stage "tree $tree, $v" "$TOP/scripts/prepare-tree.sh" "$tree" "$out/src/$tree" "$upto" 0)
 	LOCK_DEBUG=0 stage "build $v kernel ($tree $arch, no lock debugging)" \
 		"$TOP/scripts/build-kernel.sh" "$src" "$b" "$arch" 1

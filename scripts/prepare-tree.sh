@@ -4,7 +4,10 @@
 # switching states rewrites only the files that differ, so make rebuilds
 # only what changed.
 # Usage: scripts/prepare-tree.sh KERNEL WORKDIR UPTO DEBUG
-#   UPTO: number of patches of patches/series to apply ("all" for every one)
+#   UPTO: number of patches of the tree's series to apply ("all" for
+#         every one): patches/series (the backport), or on a tree that
+#         already has the upstream futex fix (6.12-rt) patches/upstream
+#         (the ww_ctx fix for mainline after its selftest)
 #   DEBUG: 1 to add the series' assertion (patch 6, upstream 45f67f30a22f)
 #          to a state before it (UPTO from 2 to 5), to see the recursions
 #          that state still has. It is written against patch 2's
@@ -24,24 +27,26 @@ fi
 git -C "$work" rev-parse -q --verify base >/dev/null ||
 	die "$work is not a working copy made by this script; remove it"
 
-nseries=$(series_patches "$TOP/patches" | wc -l)
+# The tree's series: the backport, or where the futex fix is already in,
+# the upstream patches (their fix applies to the other trees as a
+# test-kernel fix).
+series=$TOP/patches
+tree_has_fix "$pristine" && series=$TOP/patches/upstream
+nseries=$(series_patches "$series" | wc -l)
 [ "$upto" = all ] && upto=$nseries
 case $upto in
 '' | *[!0-9]*) die "UPTO must be a number from 0 to $nseries" ;;
 esac
-[ "$upto" -le "$nseries" ] || die "UPTO=$upto, but patches/series has $nseries patches"
+[ "$upto" -le "$nseries" ] || die "UPTO=$upto, but ${series#"$TOP"/}/series has $nseries patches"
 
 # Decide on the pristine tree what it needs; report what it has.
 patches=
 # Test-kernel fixes, not part of the backport: each only where it is needed.
 tk=$TOP/patches/testkernel
 tree_needs_boot_fix "$pristine" && patches="$patches $(ls "$tk"/*-rcu-tasks-*.patch)"
-tree_needs_ww_ctx_init "$pristine" && patches="$patches $(ls "$tk"/*-rt_mutex_waiter-ww_ctx-*.patch)"
-if tree_has_fix "$pristine"; then
-	[ "$upto" = 0 ] || log "$kernel already has the upstream fix: series not applied"
-else
-	patches="$patches $(series_patches "$TOP/patches" "$upto")"
-fi
+[ "$series" = "$TOP/patches" ] && tree_needs_ww_ctx_init "$pristine" &&
+	patches="$patches $(ls "$TOP"/patches/upstream/*-Initialize-ww_ctx-*.patch)"
+patches="$patches $(series_patches "$series" "$upto")"
 if [ "$debug" = 1 ]; then
 	assert=$(series_patches "$TOP/patches" | grep -n -- '-Add-a-lockdep-assert-to-catch-potent' || true)
 	[ -n "$assert" ] || die "patches/series has no assertion patch"

@@ -21,6 +21,10 @@ ended, and what the cell expects:
   stale   the kernel is affected, as user space sees it without lock
           debugging: stale_boost fails, each failed variant because the
           owner kept a leaving waiter's boost, and nothing else fails
+  deadlock  the upstream selftest futex_lock_pi_deadlock failed because
+          FUTEX_LOCK_PI timed out where it must return EDEADLK (the
+          ww_ctx bug, patches/upstream), nothing else failed and the
+          kernel log stayed clean
   plug    the assertion warned from a block plug flush in
           sched_submit_work() (rt-plug/plug_flush, the other recursion
           the series fixes) and from nothing else, and only that program
@@ -473,6 +477,43 @@ def verdict_stale(log, problems):
             f"({', '.join(v for v, _ in variants)}): {variants[0][1]}")
 
 
+DEADLOCK_PROG = "futex/futex_lock_pi_deadlock"
+DEADLOCK_SEEN = re.compile(r"FAIL: (FUTEX_LOCK_PI timed out after \d+ s: "
+                           r"the ABBA deadlock was not detected)")
+
+
+def verdict_deadlock(log, alarms, problems):
+    """futex_lock_pi_deadlock failed for the undetected deadlock, and only it."""
+    bad = [t.strip() for t in log.kmsg if complaint(t, alarms)]
+    if bad:
+        problems.append(f"kernel complaint: {bad[0][:200]}")
+    prog = next((p for p in log.programs if p.name == DEADLOCK_PROG), None)
+    for other in log.programs:
+        ok, _, directive = other.result
+        if other is not prog and not ok:
+            problems.append(f"{other.name} failed: {directive}")
+    if prog is None:
+        problems.append(f"{DEADLOCK_PROG} did not run")
+        return f"{DEADLOCK_PROG} did not run"
+    ok, _, directive = prog.result
+    if ok:
+        problems.append(f"{DEADLOCK_PROG} passed: this kernel reports the deadlock "
+                        "(it has the ww_ctx fix, or its stack reads NULL)")
+        return f"{DEADLOCK_PROG} passed"
+    if not re.fullmatch(r"exit status \d+", directive):
+        problems.append(f"{DEADLOCK_PROG} failed beyond its check: {directive}")
+    seen = [m.group(1) for m in map(DEADLOCK_SEEN.search, prog.output) if m]
+    fails = [line.strip() for line in prog.output if re.search(r"\b(FAIL|ERROR):", line)]
+    if not seen:
+        problems.append(f"{DEADLOCK_PROG} failed, but not for an undetected deadlock: "
+                        + (fails[0][:200] if fails else "no message"))
+        return f"{DEADLOCK_PROG} failed for another reason"
+    if len(fails) != len(seen):
+        problems.append(f"{DEADLOCK_PROG} also reported: "
+                        + next(f for f in fails if not DEADLOCK_SEEN.search(f))[:200])
+    return f"{DEADLOCK_PROG}: {seen[0]}"
+
+
 def affected(log):
     """The answer of stale_boost, for a person asking about their kernel."""
     prog = next((p for p in reversed(log.programs) if p.name == STALE_PROG), None)
@@ -494,7 +535,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log")
     ap.add_argument("--qemu-rc", type=int, default=0)
-    ap.add_argument("--expect", choices=("pass", "bug", "einval", "stale", "plug"),
+    ap.add_argument("--expect", choices=("pass", "bug", "einval", "stale", "plug", "deadlock"),
                     default="pass")
     ap.add_argument("--sites", default="", help="FILE:LINE of each assertion, comma-separated")
     ap.add_argument("--config", help="the kernel's .config (is lockdep in?)")
@@ -534,6 +575,8 @@ def main(argv=None):
             observed = verdict_stale(log, problems)
         elif args.expect == "plug":
             observed = verdict_plug(log, sites, alarms, problems)
+        elif args.expect == "deadlock":
+            observed = verdict_deadlock(log, alarms, problems)
         else:
             for ok, num, name, directive in failed:
                 problems.append(f"not ok {num} {name} # {directive}")
