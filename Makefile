@@ -9,9 +9,9 @@ DEBUG   ?= 0
 SMP     ?= 2
 MEM     ?= 1024
 ACCEL   ?= auto
-export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC KIMAGE LOCK_DEBUG TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL
+export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC KIMAGE LOCK_DEBUG TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL MATRIX
 
-.PHONY: help run check selftest host-test bench soak apply unapply clean
+.PHONY: help run check selftest host-test bench soak apply unapply mbox clean
 help:
 	@echo 'Targets:'
 	@echo '  run        apply, build, boot and test one kernel (the main job)'
@@ -20,8 +20,9 @@ help:
 	@echo '  host-test  build the futex-pi suite and the benchmark, run them on the running kernel'
 	@echo '  bench      unpatched vs patched kernel, booted alternately (BOOTS=5)'
 	@echo '  soak       stress tests on the patched 6.1-rt kernel (DURATION=1800 s in all)'
-	@echo '  apply      apply the series to KSRC=DIR'
-	@echo '  unapply    remove the series from KSRC=DIR'
+	@echo '  apply      apply the series to KSRC=DIR (git am in a clean git tree, quilt import in a quilt tree)'
+	@echo '  unapply    remove the series from KSRC=DIR (the same way)'
+	@echo '  mbox       both series as mboxes with cover letters, for review (after make check)'
 	@echo '  clean      remove $$(OUT) (the tree cache stays in ~/.cache/futex-pi-rt)'
 	@echo 'Variables:'
 	@echo '  ARCH=x86_64|arm64      guest architecture (default x86_64)'
@@ -31,7 +32,7 @@ help:
 	@echo '  KSRC=DIR               build this tree as it is instead of a default one'
 	@echo '  LOCK_DEBUG=0           run: a kernel without lock debugging (own build directory)'
 	@echo '  O=DIR or OUT=DIR       output directory (default out/)'
-	@echo '  UPTO=N                 apply only the first N patches of patches/series'
+	@echo '  UPTO=N                 apply only the first N patches of patches/series (6.12-rt: patches/upstream/series)'
 	@echo '  DEBUG=1                add the assertion (patch 6) to a state before it, UPTO=2..5'
 	@echo '  TESTS_EXTRA=DIR        also run every executable in DIR in the guest'
 	@echo '  SMP=N MEM=MiB          guest vCPUs (default 2) and memory (default 1024)'
@@ -39,6 +40,7 @@ help:
 	@echo '  TIMEOUT=S              wall-clock limit of one guest (default 900)'
 	@echo '  BOOTS=N CONTROL=1      bench: boots per side; unpatched on both sides (A/A)'
 	@echo '  MAINLINE=1 PERF=1      bench: 6.12-rt as a third side; also perf bench futex lock-pi'
+	@echo '  MATRIX=FILE            mbox: the make check result to quote (default $$(OUT)/matrix.md)'
 
 run:
 	@scripts/run.sh
@@ -64,6 +66,9 @@ apply:
 
 unapply:
 	@scripts/apply-series.sh unapply
+
+mbox:
+	@scripts/mbox.sh
 
 clean:
 	rm -rf "$(OUT)"

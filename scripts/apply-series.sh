@@ -1,7 +1,16 @@
 #!/bin/bash
-# Apply the series to, or remove it from, a user's kernel tree. Everything is
-# first tried on a scratch copy of the touched files; the tree is changed only
-# if every step would succeed, so a failure leaves it as it was.
+# Apply the series to, or remove it from, a user's kernel tree, the way the
+# tree is managed:
+#   quilt  the tree has a quilt stack (.pc/ or patches/series): apply
+#          quilt-imports each patch after the top one and pushes it;
+#          unapply deletes them (and their files) again, from the top
+#   git    the tree is a git work tree without changes to tracked files:
+#          apply makes a commit per patch (git am); unapply resets to the
+#          commit before them, if they are the newest commits
+#   plain  anything else: the patches are applied to the files (patch)
+# Every step is first tried on a scratch copy of the touched files; the
+# tree is changed only if every step would succeed, so a failure leaves it
+# as it was. Patches already in the tree are skipped.
 # Usage: KSRC=DIR scripts/apply-series.sh apply|unapply
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +31,22 @@ done_word=applied
 # What is applied is always a prefix of the series, since apply goes
 # forward and unapply backward.
 stack=($(series_patches "$TOP/patches"))
+
+# How the tree is managed.
+mode=plain
+if [ -d "$ksrc/.pc" ] || [ -f "$ksrc/${QUILT_PATCHES:-patches}/series" ]; then
+	mode=quilt
+	command -v quilt >/dev/null || die "$ksrc is managed by quilt, but quilt is not installed: apt-get install quilt"
+elif command -v git >/dev/null && [ "$(git -C "$ksrc" rev-parse --show-toplevel 2>/dev/null)" = "$ksrc" ] &&
+	[ -z "$(git -C "$ksrc" status --porcelain --untracked-files=no)" ]; then
+	mode=git
+fi
+quilt_() { (cd "$ksrc" && quilt "$@"); }
+# subject PATCH: its subject line, without the [PATCH n/m] tag.
+subject() {
+	awk '/^Subject: / { s = $0; while ((getline l) > 0 && l ~ /^[ \t]/) s = s l; print s; exit }' "$1" |
+		sed -E 's/^Subject: (\[[^]]*\] )?//; s/[[:space:]]+/ /g'
+}
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
@@ -63,10 +88,27 @@ if [ "$action" = apply ]; then
 		exit 0
 	fi
 	todo=("${stack[@]:applied:want-applied}") dir=
+	if [ "$mode" = quilt ] && quilt_ next >/dev/null 2>&1; then
+		die "the quilt series of $ksrc has patches that are not pushed; push or remove them first (nothing was changed)"
+	fi
 else
 	[ "$applied" -gt 0 ] || { log "$ksrc has none of the series: nothing to remove"; exit 0; }
 	todo=() dir=-R
 	for ((i = applied - 1; i >= 0; i--)); do todo+=("${stack[i]}"); done
+	# The series must be the newest part of the history or stack, else
+	# removing it would take other work along or leave it half done.
+	if [ "$mode" = git ]; then
+		for ((i = 0; i < applied; i++)); do
+			have=$(git -C "$ksrc" log -1 --format=%s "HEAD~$i" 2>/dev/null || true)
+			want=$(subject "${todo[i]}")
+			[ "$have" = "$want" ] ||
+				die "the newest $applied commit(s) of $ksrc are not the series' (HEAD~$i is \"$have\", expected \"$want\"); remove them with git revert or git rebase (nothing was changed)"
+		done
+	elif [ "$mode" = quilt ]; then
+		top=$(quilt_ applied 2>/dev/null | tail -n "$applied" | xargs -r -n 1 basename | tac)
+		[ "$top" = "$(printf '%s\n' "${todo[@]}" | xargs -n 1 basename)" ] ||
+			die "the top $applied patch(es) of the quilt stack of $ksrc are not the series'; pop them with quilt (nothing was changed)"
+	fi
 fi
 
 # Dry run of every step, in order, on a scratch copy; then the real thing.
@@ -78,7 +120,35 @@ for p in "${todo[@]}"; do
 		exit 1
 	fi
 done
-for p in "${todo[@]}"; do
-	pt "$ksrc" "$dir" "$p" >/dev/null
-	log "$(basename "$p"): $done_word"
-done
+
+case $mode-$action in
+git-apply)
+	if ! git -C "$ksrc" am --quiet --no-3way "${todo[@]}" >"$scratch/err" 2>&1; then
+		git -C "$ksrc" am --abort >/dev/null 2>&1 || true
+		sed 's/^/  /' "$scratch/err" >&2
+		die "git am failed in $ksrc; aborted, nothing was changed"
+	fi ;;
+git-unapply)
+	git -C "$ksrc" reset -q --keep "HEAD~$applied" ||
+		die "git reset --keep HEAD~$applied failed in $ksrc" ;;
+quilt-apply)
+	imported=()
+	for p in "${todo[@]}"; do
+		quilt_ import "$p" >"$scratch/err" 2>&1 &&
+			imported+=("$(basename "$p")") &&
+			quilt_ push -q >>"$scratch/err" 2>&1 && continue
+		sed 's/^/  /' "$scratch/err" >&2
+		# Take back what this run imported, newest first.
+		for ((i = ${#imported[@]} - 1; i >= 0; i--)); do
+			quilt_ delete -r "${imported[i]}" >/dev/null 2>&1 || true
+		done
+		die "quilt failed on $(basename "$p") in $ksrc; the patches of this run were taken back"
+	done ;;
+quilt-unapply)
+	for p in "${todo[@]}"; do
+		quilt_ delete -r "$(basename "$p")" >/dev/null || die "quilt delete -r $(basename "$p") failed in $ksrc"
+	done ;;
+*)
+	for p in "${todo[@]}"; do pt "$ksrc" "$dir" "$p" >/dev/null; done ;;
+esac
+for p in "${todo[@]}"; do log "$(basename "$p"): $done_word ($mode)"; done

@@ -27,7 +27,9 @@
 #          incremental build of the one before, and only the compile-only
 #          steps at the bottom see the task_struct without patch 4
 # The first cell, selftest, tests the verdict code itself and the checks
-# of KIMAGE= on bad input (make selftest).
+# of KIMAGE= on bad input (make selftest); the cell patches tests what
+# other trees take: make mbox's output with git am and b4, make apply and
+# make unapply in git, quilt and plain mode (scripts/patches_test.sh).
 # A cell whose guest hangs or panics fails, whatever its expectation.
 # LOCKDBG=0 builds without lock debugging, in a build directory of its own
 # (the one make bench uses); tree "debian-rt" boots Debian's shipped RT
@@ -52,6 +54,7 @@ uses=$(series_patches "$TOP/patches" | grep -n -- '-locking-rtmutex-Use-rt_mutex
 matrix="
 selftest             selftest  host    -     -     -       pass
 host                 host      host    -     -     -       pass
+patches              patches   host    -     -     -       pass
 rt-x86-bug           6.1-rt    x86_64  $((fix - 1))     0     1       bug
 rt-x86-partial       6.1-rt    x86_64  $fix     0     1       einval
 rt-x86-fixed         6.1-rt    x86_64  all   0     1       pass
@@ -141,6 +144,9 @@ while read -r name tree arch upto debug lockdbg expect; do
 	elif [ "$tree" = host ]; then
 		OUT=$out "$TOP/scripts/host-test.sh" >"$logf" 2>&1 || rc=$?
 		run=$out/host-test
+	elif [ "$tree" = patches ]; then
+		"$TOP/scripts/patches_test.sh" >"$logf" 2>&1 || rc=$?
+		run=$out/patches
 	elif [ "$expect" = builds ]; then
 		# A stack that changes only .c files can break only the
 		# directories it touches: compile those (no link). Anything

@@ -1,0 +1,153 @@
+#!/bin/bash
+# make check's "patches" cell: the forms in which other trees take our
+# patches are accepted by the tools that take them, on pristine trees:
+#   make mbox      git am and b4 am take both mboxes (6.1-rt series on
+#                  6.1-rt, patches/upstream on 6.12), one commit per patch,
+#                  and every route gives the same tree
+#   make apply     git mode (a commit per patch, the same tree again),
+#   make unapply   quilt mode (imported after the tree's own patch), plain
+#                  mode; each undone by make unapply; a series that does
+#                  not apply, or an unapply that would take other work
+#                  along, fails and changes nothing
+# The trees are sparse clones of the cached pristine trees (the files the
+# patches touch). Prints "ok N ..." / "not ok N ..." and "N passed, N failed".
+set -u
+. "$(dirname "$0")/lib.sh"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0 fail=0 n=0
+export GIT_AUTHOR_NAME=futex-pi-rt GIT_AUTHOR_EMAIL=futex-pi-rt@localhost
+export GIT_COMMITTER_NAME=futex-pi-rt GIT_COMMITTER_EMAIL=futex-pi-rt@localhost
+command -v b4 >/dev/null || apt_install b4
+command -v quilt >/dev/null || apt_install quilt
+
+# result NAME OK [DETAIL]
+result() {
+	n=$((n + 1))
+	if [ "$2" = 0 ]; then
+		pass=$((pass + 1)) && echo "ok $n $1"
+	else
+		fail=$((fail + 1)) && echo "not ok $n $1${3:+ # $3}"
+	fi
+}
+# check NAME CMD...: run CMD, its exit status is the result.
+check() {
+	local name=$1 rc=0 out
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	[ "$rc" = 0 ] || printf '%s\n' "$out" | tail -n 5 | sed 's/^/    # /'
+	result "$name" "$rc" "$(printf '%s\n' "$out" | tail -n 1)"
+}
+
+# expect_fail NAME TEXT CMD...: CMD must fail and say TEXT.
+expect_fail() {
+	local name=$1 text=$2 rc=0 out
+	shift 2
+	out=$("$@" 2>&1) || rc=$?
+	[ "$rc" != 0 ] && printf '%s\n' "$out" | grep -qF -- "$text"
+	result "$name" $? "exit $rc: $(printf '%s\n' "$out" | tail -n 1)"
+}
+
+# clone KERNEL DIR SERIESDIR: sparse clone of the pristine tree, checked
+# out at its base: top-level files and the directories SERIESDIR touches.
+clone() {
+	local pristine dirs
+	pristine=$("$TOP/scripts/fetch-tree.sh" "$1" 2>/dev/null) || return 1
+	dirs=$(series_patches "$3" | xargs sed -n 's|^+++ b/||p' | xargs -n 1 dirname | sort -u)
+	git clone -q --shared --no-checkout "$pristine" "$2" &&
+		git -C "$2" sparse-checkout set $dirs &&
+		git -C "$2" checkout -q -b test base
+}
+tree_of() { git -C "$1" rev-parse 'HEAD^{tree}'; }
+commits() { git -C "$1" rev-list --count base..HEAD; }
+clean() { [ -z "$(git -C "$1" status --porcelain --untracked-files=no)" ]; }
+
+# make mbox, on a matrix recorded for the purpose.
+check "make mbox writes both mboxes" env MATRIX="$TOP/tests/patches/matrix.md" OUT="$tmp" "$TOP/scripts/mbox.sh"
+expect_fail "make mbox without a matrix: error" "no matrix result" env MATRIX="$tmp/none" OUT="$tmp" "$TOP/scripts/mbox.sh"
+
+# am_both NAME KERNEL SERIESDIR MBOX: git am and b4 am of MBOX on KERNEL.
+am_both() {
+	local name=$1 w=$tmp/$2-am want t_am msgid
+	want=$(series_patches "$3" | wc -l)
+	clone "$2" "$w" "$3" || { result "$name: clone $2" 1 "no pristine $2 tree"; return; }
+	# --empty=drop: the cover letter has no patch (plain git am stops there).
+	check "$name: git am --empty=drop on pristine $2" git -C "$w" am --quiet --empty=drop "$4"
+	[ "$(commits "$w")" = "$want" ] && clean "$w"
+	result "$name: git am made $want commits, tree clean" $? "$(commits "$w") commits"
+	t_am=$(tree_of "$w")
+	msgid=$(sed -n 's/^Message-ID: <\(.*\)>$/\1/p' "$4" | head -n 1)
+	mkdir -p "$tmp/b4-$2"
+	(cd "$tmp/b4-$2" && b4 am -C -m "$4" -o . "$msgid") >"$tmp/b4-$2.log" 2>&1
+	grep -q "^Total patches: $want$" "$tmp/b4-$2.log" && ! grep -q 'ERROR\|Thread incomplete' "$tmp/b4-$2.log"
+	result "$name: b4 am finds the cover letter and all $want patches" $? "$(grep -m1 'ERROR\|Total' "$tmp/b4-$2.log")"
+	git -C "$w" reset -q --hard base
+	check "$name: git am of b4's mbox" git -C "$w" am --quiet "$tmp/b4-$2"/*.mbx
+	[ "$(tree_of "$w")" = "$t_am" ]
+	result "$name: b4's route gives the same tree" $?
+	eval "tree_$(echo "$2" | tr -c 'a-z0-9\n' _)=$t_am"
+}
+am_both "6.1-rt mbox" 6.1-rt "$TOP/patches" "$tmp/mbox/6.1-rt-futex-pi.mbox"
+am_both "upstream mbox" 6.12-rt "$TOP/patches/upstream" "$tmp/mbox/upstream-ww_ctx.mbox"
+
+# make apply / unapply in each mode, on 6.1-rt.
+A() { KSRC=$1 "$TOP/scripts/apply-series.sh" "$2"; }
+g=$tmp/apply-git
+clone 6.1-rt "$g" "$TOP/patches"
+base=$(git -C "$g" rev-parse HEAD)
+check "git mode: make apply" A "$g" apply
+[ "$(commits "$g")" = "$(series_patches "$TOP/patches" | wc -l)" ] && [ "$(tree_of "$g")" = "${tree_6_1_rt:-}" ] && clean "$g"
+result "git mode: a commit per patch, the tree git am of the mbox gives" $?
+A "$g" apply 2>&1 | grep -q 'already has the series'
+result "git mode: make apply again does nothing" $?
+check "git mode: make unapply" A "$g" unapply
+[ "$(git -C "$g" rev-parse HEAD)" = "$base" ] && clean "$g"
+result "git mode: back at the base commit, clean" $?
+# Another commit on top of the series: unapply must refuse.
+A "$g" apply >/dev/null 2>&1
+echo "/* local */" >>"$g/kernel/futex/core.c" && git -C "$g" commit -q -a -m "local change"
+head=$(git -C "$g" rev-parse HEAD)
+expect_fail "git mode: unapply under a newer commit fails" "are not the series'" A "$g" unapply
+[ "$(git -C "$g" rev-parse HEAD)" = "$head" ] && clean "$g"
+result "git mode: ... and changes nothing" $?
+# A tree the series does not apply to.
+git -C "$g" reset -q --hard base
+sed -i 's/^cleanup:$/cleanup_elsewhere:/' "$g/kernel/futex/pi.c" && git -C "$g" commit -q -a -m "local rework"
+head=$(git -C "$g" rev-parse HEAD)
+expect_fail "git mode: a series that does not apply fails" "nothing was changed" A "$g" apply
+[ "$(git -C "$g" rev-parse HEAD)" = "$head" ] && clean "$g" && [ ! -d "$g/.git/rebase-apply" ]
+result "git mode: ... and changes nothing" $?
+
+# quilt mode: the tree's own patch first, ours after it.
+q=$tmp/apply-quilt
+git -C "$tmp/6.1-rt-am" checkout -q base 2>/dev/null && git -C "$tmp/6.1-rt-am" reset -q --hard base
+rsync -a --exclude=.git "$tmp/6.1-rt-am/" "$q/"
+rsync -a "$q/" "$tmp/pristine-copy/"
+rsync -a "$q/" "$tmp/pristine-ref/"
+(cd "$q" && quilt new local.patch && quilt add README && echo local >>README && quilt refresh) >/dev/null 2>&1
+check "quilt mode: make apply" A "$q" apply
+[ "$(cd "$q" && quilt applied | xargs -n 1 basename | paste -sd' ')" = "local.patch $(series_patches "$TOP/patches" | xargs -n 1 basename | paste -sd' ')" ]
+result "quilt mode: imported and pushed after the tree's own patch" $?
+cmp -s "$q/kernel/futex/pi.c" <(git -C "$tmp/6.1-rt-am" show "${tree_6_1_rt:-x}:kernel/futex/pi.c")
+result "quilt mode: kernel/futex/pi.c as git am of the mbox makes it" $?
+check "quilt mode: make unapply" A "$q" unapply
+[ "$(cd "$q" && quilt applied 2>/dev/null | xargs -n 1 basename)" = local.patch ] &&
+	[ "$(cd "$q" && quilt series | wc -l)" = 1 ] && [ "$(ls "$q/patches" | grep -vc '^series$')" = 1 ]
+result "quilt mode: only the tree's own patch is left" $?
+sed -i 's/^cleanup:$/cleanup_elsewhere:/' "$q/kernel/futex/pi.c"
+expect_fail "quilt mode: a series that does not apply fails" "nothing was changed" A "$q" apply
+[ "$(cd "$q" && quilt series | wc -l)" = 1 ]
+result "quilt mode: ... and changes nothing" $?
+
+# plain mode: a tree without git or quilt.
+p=$tmp/pristine-copy
+check "plain mode: make apply" A "$p" apply
+cmp -s "$p/kernel/futex/pi.c" <(git -C "$tmp/6.1-rt-am" show "${tree_6_1_rt:-x}:kernel/futex/pi.c")
+result "plain mode: kernel/futex/pi.c as git am of the mbox makes it" $?
+check "plain mode: make unapply" A "$p" unapply
+diff -r -q "$tmp/pristine-ref" "$p" >"$tmp/plain.diff"
+result "plain mode: every file as it was" $? "$(head -n 1 "$tmp/plain.diff")"
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ] && [ "$n" -gt 0 ]
