@@ -40,6 +40,11 @@ if [ -d "$ksrc/.pc" ] || [ -f "$ksrc/${QUILT_PATCHES:-patches}/series" ]; then
 elif command -v git >/dev/null && [ "$(git -C "$ksrc" rev-parse --show-toplevel 2>/dev/null)" = "$ksrc" ] &&
 	[ -z "$(git -C "$ksrc" status --porcelain --untracked-files=no)" ]; then
 	mode=git
+	# Our git am must not run into (or, failing, abort) one of the user's.
+	for d in rebase-apply rebase-merge; do
+		[ ! -e "$ksrc/$(git -C "$ksrc" rev-parse --git-path "$d")" ] ||
+			die "$ksrc has a git am or rebase in progress ($d); finish or abort it first (nothing was changed)"
+	done
 fi
 quilt_() { (cd "$ksrc" && quilt "$@"); }
 # subject PATCH: its subject line, without the [PATCH n/m] tag.

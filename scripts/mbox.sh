@@ -40,7 +40,7 @@ explain() {
 # (for 6.1-rt: every row but 6.12-rt's).
 mbox() {
 	local name=$1 sdir=$2 kernel=$3 tag=$4 tree patches n p l sum domain from date
-	local checks= unexplained=0 report total w why recipients to cc rows i up subj
+	local checks= unexplained=0 report total w why recipients to cc rows bad i up subj
 	tree=$("$TOP/scripts/fetch-tree.sh" "$kernel")
 	mapfile -t patches < <(series_patches "$sdir")
 	n=${#patches[@]}
@@ -87,6 +87,10 @@ mbox() {
 		rows=$(grep '^| ' "$matrix" | awk -F' [|] ' -v k="$kernel" 'NR == 1 || $2 == k')
 	fi
 	[ "$(echo "$rows" | wc -l)" -gt 1 ] || die "$matrix has no rows for $kernel's cells: run make check with them"
+	# A cover letter quotes a matrix in which every quoted cell met its
+	# expectation.
+	bad=$(echo "$rows" | tail -n +2 | awk -F' [|] ' '$9 != "ok" { print $1 }' | sed 's/^| //' | paste -sd' ')
+	[ -z "$bad" ] || die "$matrix: cell(s) $bad did not meet their expectation; fix them before sending"
 
 	# Message-IDs from the content, so the same series gives the same mbox.
 	sum=$(cat "${patches[@]}" "$sdir/cover-letter.txt" | sha256sum | cut -c1-16)

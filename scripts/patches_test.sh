@@ -66,6 +66,8 @@ clean() { [ -z "$(git -C "$1" status --porcelain --untracked-files=no)" ]; }
 # make mbox, on a matrix recorded for the purpose.
 check "make mbox writes both mboxes" env MATRIX="$TOP/tests/patches/matrix.md" OUT="$tmp" "$TOP/scripts/mbox.sh"
 expect_fail "make mbox without a matrix: error" "no matrix result" env MATRIX="$tmp/none" OUT="$tmp" "$TOP/scripts/mbox.sh"
+sed '/^| mainline-x86-deadlock /s/| ok |/| FAIL |/' "$TOP/tests/patches/matrix.md" >"$tmp/failed.md"
+expect_fail "make mbox quoting a failed cell: error" "mainline-x86-deadlock did not meet" env MATRIX="$tmp/failed.md" OUT="$tmp/x" "$TOP/scripts/mbox.sh"
 
 # am_both NAME KERNEL SERIESDIR MBOX: git am and b4 am of MBOX on KERNEL.
 am_both() {
@@ -111,6 +113,13 @@ head=$(git -C "$g" rev-parse HEAD)
 expect_fail "git mode: unapply under a newer commit fails" "are not the series'" A "$g" unapply
 [ "$(git -C "$g" rev-parse HEAD)" = "$head" ] && clean "$g"
 result "git mode: ... and changes nothing" $?
+# The user's own git am in progress: refused, left alone.
+git -C "$g" reset -q --hard base
+mkdir "$g/.git/rebase-apply" && echo mine >"$g/.git/rebase-apply/marker"
+expect_fail "git mode: refused while the user's git am is in progress" "in progress" A "$g" apply
+[ "$(cat "$g/.git/rebase-apply/marker" 2>/dev/null)" = mine ] && [ "$(commits "$g")" = 0 ]
+result "git mode: ... and the user's session is left alone" $?
+rm -rf "$g/.git/rebase-apply"
 # A tree the series does not apply to.
 git -C "$g" reset -q --hard base
 sed -i 's/^cleanup:$/cleanup_elsewhere:/' "$g/kernel/futex/pi.c" && git -C "$g" commit -q -a -m "local rework"
@@ -135,6 +144,29 @@ check "quilt mode: make unapply" A "$q" unapply
 [ "$(cd "$q" && quilt applied 2>/dev/null | xargs -n 1 basename)" = local.patch ] &&
 	[ "$(cd "$q" && quilt series | wc -l)" = 1 ] && [ "$(ls "$q/patches" | grep -vc '^series$')" = 1 ]
 result "quilt mode: only the tree's own patch is left" $?
+# quilt import fails partway (a quilt that refuses the third import,
+# first on PATH): the patches this run imported are taken back.
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/quilt" <<EOF
+#!/bin/sh
+if [ "\$1" = import ]; then
+	echo x >>"$tmp/imports"
+	[ "\$(wc -l <"$tmp/imports")" != 3 ] || { echo "quilt: refusing (test)" >&2; exit 1; }
+fi
+exec $(command -v quilt) "\$@"
+EOF
+chmod +x "$tmp/bin/quilt"
+PATH=$tmp/bin:$PATH expect_fail "quilt mode: import failing at patch 3" "taken back" A "$q" apply
+[ "$(cd "$q" && quilt series | wc -l)" = 1 ] && [ "$(cd "$q" && quilt top)" = patches/local.patch ] &&
+	cmp -s "$q/kernel/sched/core.c" "$tmp/pristine-ref/kernel/sched/core.c" &&
+	[ "$(ls "$q/patches" | grep -vc '^series$')" = 1 ]
+result "quilt mode: ... its imports were taken back, the files are as they were" $?
+# Patches in the series that are not pushed: refused.
+(cd "$q" && quilt new other.patch && quilt pop -q) >/dev/null 2>&1
+expect_fail "quilt mode: refused with unpushed patches" "not pushed" A "$q" apply
+(cd "$q" && quilt delete -r other.patch) >/dev/null 2>&1
+[ "$(cd "$q" && quilt series | wc -l)" = 1 ]
+result "quilt mode: ... the stack is as it was" $?
 sed -i 's/^cleanup:$/cleanup_elsewhere:/' "$q/kernel/futex/pi.c"
 expect_fail "quilt mode: a series that does not apply fails" "nothing was changed" A "$q" apply
 [ "$(cd "$q" && quilt series | wc -l)" = 1 ]
