@@ -47,12 +47,6 @@ elif command -v git >/dev/null && [ "$(git -C "$ksrc" rev-parse --show-toplevel 
 	done
 fi
 quilt_() { (cd "$ksrc" && quilt "$@"); }
-# subject PATCH: its subject line, without the [PATCH n/m] tag.
-subject() {
-	awk '/^Subject: / { s = $0; while ((getline l) > 0 && l ~ /^[ \t]/) s = s l; print s; exit }' "$1" |
-		sed -E 's/^Subject: (\[[^]]*\] )?//; s/[[:space:]]+/ /g'
-}
-
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 files=$(sed -n -E 's#^(\+\+\+ b|--- a)/([^[:space:]]+).*#\2#p' "${stack[@]}" | sort -u)
@@ -105,7 +99,7 @@ else
 	if [ "$mode" = git ]; then
 		for ((i = 0; i < applied; i++)); do
 			have=$(git -C "$ksrc" log -1 --format=%s "HEAD~$i" 2>/dev/null || true)
-			want=$(subject "${todo[i]}")
+			want=$(patch_subject "${todo[i]}")
 			[ "$have" = "$want" ] ||
 				die "the newest $applied commit(s) of $ksrc are not the series' (HEAD~$i is \"$have\", expected \"$want\"); remove them with git revert or git rebase (nothing was changed)"
 		done

@@ -145,6 +145,13 @@ series_patches() {
 		sed "s|^|$dir/|"
 }
 
+# patch_subject PATCH: the subject line of a format-patch file, unfolded,
+# without its [PATCH n/m] tag (what git log --format=%s shows once applied).
+patch_subject() {
+	awk '/^Subject: / { s = $0; while ((getline l) > 0 && l ~ /^[ \t]/) s = s l; print s; exit }' "$1" |
+		sed -E 's/^Subject: (\[[^]]*\] )?//; s/[[:space:]]+/ /g'
+}
+
 # arch_conf ARCH: load qemu/ARCH.conf (per-architecture data).
 arch_conf() {
 	case ${1:-} in

@@ -124,8 +124,7 @@ mbox() {
 		for p in "${patches[@]}"; do
 			i=$((i + 1))
 			up=$(grep -m1 -oE '^commit [0-9a-f]{40}' "$p" | cut -c8-19 || true)
-			subj=$(awk '/^Subject: / { s = $0; getline; while ($0 ~ /^ /) { s = s $0; getline } print s; exit }' "$p" |
-				sed 's/^Subject: \[PATCH[^]]*\] //')
+			subj=$(patch_subject "$p")
 			echo "  $i/$n $subj${up:+ (upstream $up)}"
 		done
 		echo
