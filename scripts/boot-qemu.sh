@@ -12,16 +12,8 @@ set -eu
 arch=$1 image=$2 initrd=$3 logfile=$4
 arch_conf "$arch"
 command -v "$QEMU" >/dev/null || die "$QEMU not found (run scripts/deps.sh)"
-smp=${SMP:-2} mem=${MEM:-1024} accel=${ACCEL:-auto} limit=${TIMEOUT:-900}
+mem=${MEM:-1024} accel=${ACCEL:-auto} limit=${TIMEOUT:-900}
 
-# panic=-1 with -no-reboot: a panic ends QEMU at once instead of hanging.
-# loglevel=4: only errors and worse reach the console while the tests
-# run (the runner prints the warnings it finds in /dev/kmsg itself), so that
-# kernel output does not interleave with the tests' output. APPEND=loglevel=8
-# shows everything, e.g. to see where a boot stops.
-# log_buf_len=16M: a buggy kernel writes megabytes of WARNINGs a second;
-# /init must read every record (it fails a run that lost some).
-append="console=$CONSOLE panic=-1 loglevel=4 log_buf_len=16M ${APPEND:-}"
 
 # KVM only after a short boot proves it works: on nested setups /dev/kvm can
 # exist while guests never get past the firmware. The verdict is cached.
@@ -50,11 +42,14 @@ tcg) accel_args="-accel tcg,thread=multi" ;;
 auto) if kvm_works; then accel_args="-accel kvm"; else accel_args="-accel tcg,thread=multi"; fi ;;
 *) die "ACCEL must be auto, kvm or tcg" ;;
 esac
-[ "$accel_args" = "-accel kvm" ] && QEMU_ARGS=${QEMU_ARGS/-cpu max/-cpu host}
+cpu=$QEMU_CPU
+[ "$accel_args" = "-accel kvm" ] && [ "$cpu" = max ] && cpu=host
 
-cmd=("$QEMU" $QEMU_ARGS $accel_args -smp "$smp" -m "$mem" -display none
-     -monitor none -serial stdio -no-reboot -kernel "$image" -initrd "$initrd"
-     -append "$append")
+# The options and the command line a LAVA job gives the guest too
+# (guest_qemu_options, guest_cmdline: scripts/lib.sh).
+cmd=("$QEMU" -machine "$QEMU_MACHINE" -cpu "$cpu" $(guest_qemu_options) $accel_args -m "$mem"
+     -display none -monitor none -serial stdio -kernel "$image" -initrd "$initrd"
+     -append "$(guest_cmdline)")
 echo "${cmd[*]}" >"$logfile.cmd"
 # A kernel that prints nothing at all within SILENCE seconds (not a kernel
 # for this machine, or without a driver for $CONSOLE) is stopped then, not

@@ -40,95 +40,42 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
+. "$TOP/scripts/cells.sh"
+
 out=$(realpath -m "${OUT:-$TOP/out}")
-nseries=$(series_patches "$TOP/patches" | wc -l)
-# The futex fix's place in the series: the bug cells stop before it.
-fix=$(series_patches "$TOP/patches" | grep -n -- '-futex-pi-Fix-recursive-rt_mutex-waiter-state' | cut -d: -f1)
-[ -n "$fix" ] || die "patches/series has no futex fix"
-# The block plug cell stops before the rtmutex code uses the scheduler
-# helpers: patch 4 (sched.h) is in, so it shares the bug cells' build.
-uses=$(series_patches "$TOP/patches" | grep -n -- '-locking-rtmutex-Use-rt_mutex-specific-scheduler' | cut -d: -f1)
-[ -n "$uses" ] || die "patches/series has no 'Use rt_mutex specific scheduler helpers'"
+matrix=$(matrix_rows) || exit 1
 
-# name               tree      arch    upto  debug lockdbg expect
-matrix="
-selftest             selftest  host    -     -     -       pass
-host                 host      host    -     -     -       pass
-patches              patches   host    -     -     -       pass
-rt-x86-bug           6.1-rt    x86_64  $((fix - 1))     0     1       bug
-rt-x86-partial       6.1-rt    x86_64  $fix     0     1       einval
-rt-x86-fixed         6.1-rt    x86_64  all   0     1       pass
-rt-x86-plug          6.1-rt    x86_64  $((uses - 1))     1     1       plug
-rt-x86-bug-nodebug   6.1-rt    x86_64  0     0     0       stale
-rt-arm64-bug         6.1-rt    arm64   $((fix - 1))     0     1       bug
-rt-arm64-fixed       6.1-rt    arm64   all   0     1       pass
-rt-arm64-plug        6.1-rt    arm64   $((uses - 1))     1     1       plug
-rt-arm64-bug-nodebug 6.1-rt    arm64   0     0     0       stale
-debian-rt-x86        debian-rt x86_64  -     -     0       stale
-mainline-x86         6.12-rt   x86_64  all   0     1       pass
-mainline-x86-deadlock 6.12-rt  x86_64  1     0     1       deadlock
-nonrt-x86-fixed      6.1       x86_64  all   0     1       pass
-$(for i in $(seq "$nseries" -1 1); do
-	echo "bisect-rt-x86-$i 6.1-rt x86_64 $i 0 1 builds"
-	echo "bisect-rt-arm64-$i 6.1-rt arm64 $i 0 1 builds"
-	echo "bisect-nonrt-x86-$i 6.1 x86_64 $i 0 1 builds"
-done)
-"
-
-# Cells that run only when CELLS names them: each costs a cold compile
-# that the cells above already cover. rt-x86-bug-nodebug (our x86_64
-# build without lock debugging, 354 s of a cold make check) shows what
-# debian-rt-x86 (x86_64, no lock debugging, the kernel Debian ships) and
-# rt-arm64-bug-nodebug (our build, no lock debugging) show; dropped to
-# keep a cold make check under an hour (BENCHMARKS.md).
-on_demand="rt-x86-bug-nodebug"
 
 mkdir -p "$out/cells"
 stage "dependencies" "$TOP/scripts/deps.sh" || exit 1
 pass=0 fail=0 t0=$SECONDS
 rows= junit=
 
-# "file:line" of each lockdep_assert(!current->pi_blocked_on) (patch 6 of
-# the series), as they are in the working copy SRC (in
-# the state the cell just ran); none for a cell without a tree (debian-rt).
-assert_sites() {
-	[ -d "$1" ] || return 0
-	(cd "$1" && grep -n -F 'lockdep_assert(!current->pi_blocked_on);' \
-		kernel/locking/rtmutex.c kernel/locking/rwbase_rt.c kernel/locking/spinlock_rt.c |
-		cut -d: -f1,2 | paste -sd,)
-}
-
-# verdict RC EXPECT LOG RUNDIR SRC: print "observed" and return 0 if the
-# cell met its expectation. Booted cells are judged by scripts/verdict.py
-# from the serial log (an expected failure must fail for the expected
-# reason only); builds by the exit status.
+# verdict RC LOG RUNDIR SRC: print "observed" and return 0 if the cell
+# met its expectation. Booted cells are judged by scripts/verdict.py from
+# the serial log (an expected failure must fail for the expected reason
+# only), with the options a LAVA run of the cell gets too (cell_verdict_args,
+# saved in RUNDIR/verdict-args for make lava); the others by the exit status.
 verdict() {
-	local rc=$1 expect=$2 logf=$3 run=$4 src=$5 out qrc cfg
-	if [ "$expect" = builds ] || [ ! -f "$run/serial.log" ]; then
+	local rc=$1 logf=$2 run=$3 src=$4 out cfg
+	if ! cell_booted "$tree" "$expect" || [ ! -f "$run/serial.log" ]; then
 		if [ "$rc" = 0 ]; then tail -n 1 "$logf"; return 0; fi
 		echo "FAILED: $(grep -m1 -E '^ *not ok|^error:' "$logf" | sed 's/^ *//')"
 		return 1
 	fi
-	if [ "$expect" = pass ] && [ "$rc" = 0 ]; then
-		# make run's own verdict (the same program) already passed; on
-		# 6.12-rt the upstream ww_ctx selftest must have been among them.
-		if [ "$tree" = 6.12-rt ] && ! grep -qx 'ok [0-9]* futex/futex_lock_pi_deadlock' "$run/results.txt"; then
-			echo "FAILED: futex/futex_lock_pi_deadlock did not pass ($run/results.txt)"
-			return 1
-		fi
-		sed -n 's/^verdict: ok: //p' "$logf" | tail -n 1
-		return 0
-	fi
-	qrc=$(cat "$run/qemu-rc" 2>/dev/null || echo 0)
 	cfg=$run/config
 	[ -f "$cfg" ] || cfg=$run/kernel/config
-	out=$("$TOP/scripts/verdict.py" --expect "$expect" --qemu-rc "${qrc:-0}" \
-		--config "$cfg" --sites "$(assert_sites "$src")" "$run/serial.log")
+	cell_verdict_args "$src" >"$run/verdict-args"
+	out=$("$TOP/scripts/verdict.py" $(cat "$run/verdict-args") --qemu-rc "$(cat "$run/qemu-rc" 2>/dev/null || echo 0)" \
+		--config "$cfg" "$run/serial.log")
 	rc=$?
 	echo "$out" | sed -n 's/^verdict: [a-zA-Z]*: //p' | tail -n 1
 	return "$rc"
 }
 
+# The booted cells this run judged, and their verdicts (the lava cell
+# runs their LAVA jobs).
+booted=
 while read -r name tree arch upto debug lockdbg expect; do
 	[ -n "$name" ] || continue
 	case " ${CELLS:-$name} " in *" $name "*) ;; *) continue ;; esac
@@ -147,6 +94,9 @@ while read -r name tree arch upto debug lockdbg expect; do
 	elif [ "$tree" = patches ]; then
 		"$TOP/scripts/patches_test.sh" >"$logf" 2>&1 || rc=$?
 		run=$out/patches
+	elif [ "$tree" = lava ]; then
+		OUT=$out CELLS=$booted "$TOP/scripts/lava_test.sh" >"$logf" 2>&1 || rc=$?
+		run=$out/lava
 	elif [ "$expect" = builds ]; then
 		# A stack that changes only .c files can break only the
 		# directories it touches: compile those (no link). Anything
@@ -168,21 +118,11 @@ while read -r name tree arch upto debug lockdbg expect; do
 		run=$out/build/$tree-$arch
 	else
 		# No verdict on a log a previous run left behind.
-		nd=
-		[ "$lockdbg" = 0 ] && nd=-nodebug
-		run=$out/runs/$tree-$arch-upto$upto-debug$debug$nd
-		[ "$tree" = debian-rt ] && run=$out/runs/debian-rt-$arch
-		rm -f "$run/serial.log" "$run/qemu-rc"
-		only= skip_tests=
-		[ "$expect" = plug ] && only=rt-plug/
-		[ "$expect" = deadlock ] && only=futex/futex_lock_pi_deadlock
-		# The RT sanity programs run where the whole series is (their
-		# time goes to the cells that ship).
-		[ "$expect" = pass ] || skip_tests=rt-sanity/
-		OUT=$out KERNEL=$tree ARCH=$arch UPTO=$upto DEBUG=$debug LOCK_DEBUG=$lockdbg \
-			ONLY=$only SKIP_TESTS=$skip_tests KSRC= KIMAGE= "$TOP/scripts/run.sh" >"$logf" 2>&1 || rc=$?
+		run=$(cell_run_dir "$out")
+		rm -f "$run/serial.log" "$run/qemu-rc" "$run/verdict-args"
+		cell_run "$out" >"$logf" 2>&1 || rc=$?
 	fi
-	observed=$(verdict "$rc" "$expect" "$logf" "$run" "$out/src/$tree") && ok=1 || ok=0
+	observed=$(verdict "$rc" "$logf" "$run" "$out/src/$tree") && ok=1 || ok=0
 	secs=$((SECONDS - t))
 	if [ "$ok" = 1 ]; then
 		pass=$((pass + 1)) v=ok
@@ -193,6 +133,10 @@ while read -r name tree arch upto debug lockdbg expect; do
 		tail -n 15 "$logf" | sed 's/^/    | /'
 	fi
 	log "matrix: $name: $v ($secs s): $observed"
+	if cell_booted "$tree" "$expect" && [ -f "$run/verdict-args" ]; then
+		booted="$booted $name"
+		echo "$v: $observed" >"$out/cells/$name.verdict"
+	fi
 	rows="$rows| $name | $tree | $arch | $upto | $debug | $lockdbg | $expect | $(echo "$observed" | tr '|' '/') | $v | $secs s |
 "
 done <<<"$matrix"

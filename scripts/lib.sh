@@ -152,6 +152,25 @@ patch_subject() {
 		sed -E 's/^Subject: (\[[^]]*\] )?//; s/[[:space:]]+/ /g'
 }
 
+# What every guest gets besides qemu/ARCH.conf's machine and CPU, whichever
+# engine boots it: scripts/boot-qemu.sh, or a LAVA job (scripts/lava.sh).
+# guest_qemu_options: QEMU options, one a line (SMP: vCPUs, default 2).
+# -no-reboot, with panic=-1 below: a panic ends QEMU at once.
+guest_qemu_options() {
+	printf '%s\n' "-smp ${SMP:-2}" -no-reboot
+}
+
+# guest_cmdline: the kernel command line (after arch_conf; APPEND: more).
+# loglevel=4: only errors and worse reach the console while the tests
+# run (the runner prints the warnings it finds in /dev/kmsg itself), so that
+# kernel output does not interleave with the tests' output. APPEND=loglevel=8
+# shows everything, e.g. to see where a boot stops.
+# log_buf_len=16M: a buggy kernel writes megabytes of WARNINGs a second;
+# /init must read every record (it fails a run that lost some).
+guest_cmdline() {
+	echo "console=$CONSOLE panic=-1 loglevel=4 log_buf_len=16M${APPEND:+ $APPEND}"
+}
+
 # arch_conf ARCH: load qemu/ARCH.conf (per-architecture data).
 arch_conf() {
 	case ${1:-} in

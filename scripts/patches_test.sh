@@ -13,41 +13,14 @@
 # patches touch). Prints "ok N ..." / "not ok N ..." and "N passed, N failed".
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$TOP/scripts/testlib.sh"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0 n=0
 export GIT_AUTHOR_NAME=futex-pi-rt GIT_AUTHOR_EMAIL=futex-pi-rt@localhost
 export GIT_COMMITTER_NAME=futex-pi-rt GIT_COMMITTER_EMAIL=futex-pi-rt@localhost
 command -v b4 >/dev/null || apt_install b4
 command -v quilt >/dev/null || apt_install quilt
-
-# result NAME OK [DETAIL]
-result() {
-	n=$((n + 1))
-	if [ "$2" = 0 ]; then
-		pass=$((pass + 1)) && echo "ok $n $1"
-	else
-		fail=$((fail + 1)) && echo "not ok $n $1${3:+ # $3}"
-	fi
-}
-# check NAME CMD...: run CMD, its exit status is the result.
-check() {
-	local name=$1 rc=0 out
-	shift
-	out=$("$@" 2>&1) || rc=$?
-	[ "$rc" = 0 ] || printf '%s\n' "$out" | tail -n 5 | sed 's/^/    # /'
-	result "$name" "$rc" "$(printf '%s\n' "$out" | tail -n 1)"
-}
-
-# expect_fail NAME TEXT CMD...: CMD must fail and say TEXT.
-expect_fail() {
-	local name=$1 text=$2 rc=0 out
-	shift 2
-	out=$("$@" 2>&1) || rc=$?
-	[ "$rc" != 0 ] && printf '%s\n' "$out" | grep -qF -- "$text"
-	result "$name" $? "exit $rc: $(printf '%s\n' "$out" | tail -n 1)"
-}
 
 # clone KERNEL DIR SERIESDIR: sparse clone of the pristine tree, checked
 # out at its base: top-level files and the directories SERIESDIR touches.
@@ -181,5 +154,4 @@ check "plain mode: make unapply" A "$p" unapply
 diff -r -q "$tmp/pristine-ref" "$p" >"$tmp/plain.diff"
 result "plain mode: every file as it was" $? "$(head -n 1 "$tmp/plain.diff")"
 
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ] && [ "$n" -gt 0 ]
+summary

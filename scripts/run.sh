@@ -9,7 +9,7 @@
 # exit 0 only if all passed and the kernel log is clean.
 # Env: KERNEL (6.1-rt|6.12-rt|6.1|debian-rt), ARCH (x86_64|arm64), KSRC,
 #      KIMAGE, OUT, UPTO, DEBUG, LOCK_DEBUG, TESTS_EXTRA, SMP, MEM, ACCEL,
-#      TIMEOUT, SILENCE
+#      TIMEOUT, SILENCE, NOBOOT (1: stop before the boot, for make lava)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -77,6 +77,12 @@ else
 	config=$run/config
 fi
 stage "initramfs" "$TOP/scripts/make-initramfs.sh" "$bld" "$tests" "$run/initramfs.cpio" "${TESTS_EXTRA:-}"
+if [ "${NOBOOT:-0}" = 1 ]; then
+	# make lava: the kernel, its config and the initramfs, for another
+	# engine to boot.
+	log "not booted (NOBOOT=1): $image, $run/initramfs.cpio, $config"
+	exit 0
+fi
 rc=0
 stage "boot and test ($arch, SMP=${SMP:-2})" "$TOP/scripts/boot-qemu.sh" "$arch" \
 	"$image" "$run/initramfs.cpio" "$run/serial.log" || rc=$?

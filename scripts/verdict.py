@@ -34,6 +34,12 @@ Whatever the expectation, the guest must have finished (not hung, not
 panicked), every result line the plan announced must be there once, no
 kernel record may have been lost, and lock debugging must still be on.
 
+The log is QEMU's serial output (scripts/boot-qemu.sh), or with --lava the
+log of a LAVA job that booted the guest (scripts/lava.sh): the console lines
+are taken from it, the job's own errors (a monitor that timed out: a hung
+guest) count as how the guest ended, and the results LAVA recorded from the
+console must be the runner's results, one for one.
+
 Output: the runner's KTAP results (RESULTS file, with a line for each
 problem found outside them), then "verdict: ok: OBSERVED" or "verdict:
 FAIL: OBSERVED", then "N passed, N failed, N skipped". Exit 0 if the
@@ -531,6 +537,67 @@ def affected(log):
     return "cannot tell: stale_boost failed for another reason (see its output)"
 
 
+# The name of the test monitor in our LAVA jobs (lava/job.yaml.jinja2).
+LAVA_MONITOR = "futex-pi"
+
+
+def read_lava(path):
+    """The console lines, the job's problems and the monitor's results of a LAVA job log.
+
+    Each line of the log is one record: {"dt": .., "lvl": .., "msg": ..} as
+    lava-run prints them, or "- {..}" as a LAVA server returns the log. The
+    console is in the "target" and "feedback" records.
+    """
+    import json
+    lines, problems, results, errors, hung, finished = [], [], [], [], False, False
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", errors="replace") as f:
+        for n, raw in enumerate(f, 1):
+            raw = raw.strip()
+            if raw.startswith("- "):
+                raw = raw[2:]
+            if not raw:
+                continue
+            try:
+                rec = json.loads(raw.replace('": ! "', '": "'))
+                lvl, msg = rec["lvl"], rec["msg"]
+            except (ValueError, KeyError, TypeError):
+                problems.append(f"LAVA log line {n} is not a LAVA log record: {raw[:80]}")
+                continue
+            if lvl in ("target", "feedback") and isinstance(msg, str):
+                lines.extend(msg.replace("\r", "").split("\n"))
+            elif lvl == "results" and isinstance(msg, dict):
+                if msg.get("definition") == LAVA_MONITOR:
+                    results.append((msg.get("extra", {}).get("test_case_id"), msg.get("result")))
+                elif msg.get("definition") == "lava" and msg.get("case") == "job":
+                    finished = True
+                    if msg.get("result") != "pass":
+                        extra = msg.get("extra", {})
+                        errors.append(f"the LAVA job failed: {extra.get('error_type', '?')}: "
+                                      f"{extra.get('error_msg', 'no message')}")
+            elif lvl in ("error", "warning") and isinstance(msg, str):
+                if "monitoring has timed out" in msg:
+                    hung = True
+                elif lvl == "error":
+                    errors.append(f"LAVA: {msg[:200]}")
+    if not finished:
+        errors.append("the LAVA job log ends before the job did")
+    return lines, problems, results, errors, hung
+
+
+def lava_results_match(log, results, problems):
+    """LAVA's records of the monitor are the runner's result lines, in order."""
+    want = [(name, "pass" if ok else "fail") for ok, _, name, _ in log.results]
+    if results == want:
+        return
+    for i, (w, r) in enumerate(zip(want, results)):
+        if w != r:
+            problems.append(f"LAVA recorded {r[0]}: {r[1]} where the console says {w[0]}: {w[1]} "
+                            f"(result {i + 1})")
+            return
+    problems.append(f"LAVA recorded {len(results)} result(s), the console has {len(want)}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log")
@@ -541,19 +608,38 @@ def main(argv=None):
     ap.add_argument("--config", help="the kernel's .config (is lockdep in?)")
     ap.add_argument("--results", help="write the results here")
     ap.add_argument("--alarms", default=ALARMS_H)
+    ap.add_argument("--require", action="append", default=[],
+                    help="a program that must have passed (not skipped), whatever the expectation")
+    ap.add_argument("--lava", action="store_true", help="LOG is a LAVA job's log")
     args = ap.parse_args(argv)
 
     alarms = load_alarms(args.alarms)
-    opener = gzip.open if args.log.endswith(".gz") else open
-    with opener(args.log, "rt", errors="replace") as f:
-        lines = [line.rstrip("\r\n").replace("\r", "") for line in f]
-    log = Log(lines)
     problems = []
-
-    guest = guest_state(log, args.qemu_rc)
+    if args.lava:
+        lines, problems, lava_results, lava_errors, hung = read_lava(args.log)
+        log = Log(lines)
+        guest = guest_state(log, 0)
+        if guest and guest.startswith("silent"):
+            guest = "silent: the LAVA log has no console output (" + ("; ".join(lava_errors) or "no LAVA error") + ")"
+        elif guest and guest.startswith("stopped") and hung:
+            guest = "hung (LAVA's test monitor timed out waiting for a result line)"
+        elif guest and guest.startswith("stopped"):
+            guest = "stopped before the runner finished (" + ("; ".join(lava_errors) or "no LAVA error") + ")"
+        elif not guest:
+            problems.extend(lava_errors)
+            lava_results_match(log, lava_results, problems)
+    else:
+        opener = gzip.open if args.log.endswith(".gz") else open
+        with opener(args.log, "rt", errors="replace") as f:
+            lines = [line.rstrip("\r\n").replace("\r", "") for line in f]
+        log = Log(lines)
+        guest = guest_state(log, args.qemu_rc)
     if guest:
         problems.append(f"guest {guest}")
     else:
+        for name in args.require:
+            if not any(ok and n == name and "SKIP" not in d for ok, _, n, d in log.results):
+                problems.append(f"{name} did not pass")
         check_results(log, problems)
         lock_debugging(log, args.config, problems)
         lost = [k for k in log.kmsg if re.match(r"^\((\d+ )?records lost", k)]

@@ -1,0 +1,112 @@
+# The cells of the verification matrix: make check runs them
+# (scripts/check.sh), make lava writes the booted ones as LAVA jobs
+# (scripts/lava.sh). Source it after lib.sh, don't run it.
+
+# matrix_rows: every cell, one a line:
+#   name tree arch upto debug lockdbg expect
+# For what each expectation means, see scripts/check.sh.
+matrix_rows() {
+	local nseries fix uses i
+	nseries=$(series_patches "$TOP/patches" | wc -l)
+	# The futex fix's place in the series: the bug cells stop before it.
+	fix=$(series_patches "$TOP/patches" | grep -n -- '-futex-pi-Fix-recursive-rt_mutex-waiter-state' | cut -d: -f1)
+	[ -n "$fix" ] || die "patches/series has no futex fix"
+	# The block plug cell stops before the rtmutex code uses the scheduler
+	# helpers: patch 4 (sched.h) is in, so it shares the bug cells' build.
+	uses=$(series_patches "$TOP/patches" | grep -n -- '-locking-rtmutex-Use-rt_mutex-specific-scheduler' | cut -d: -f1)
+	[ -n "$uses" ] || die "patches/series has no 'Use rt_mutex specific scheduler helpers'"
+	cat <<-EOF
+	selftest              selftest  host    -     -     -       pass
+	host                  host      host    -     -     -       pass
+	patches               patches   host    -     -     -       pass
+	rt-x86-bug            6.1-rt    x86_64  $((fix - 1))     0     1       bug
+	rt-x86-partial        6.1-rt    x86_64  $fix     0     1       einval
+	rt-x86-fixed          6.1-rt    x86_64  all   0     1       pass
+	rt-x86-plug           6.1-rt    x86_64  $((uses - 1))     1     1       plug
+	rt-x86-bug-nodebug    6.1-rt    x86_64  0     0     0       stale
+	rt-arm64-bug          6.1-rt    arm64   $((fix - 1))     0     1       bug
+	rt-arm64-fixed        6.1-rt    arm64   all   0     1       pass
+	rt-arm64-plug         6.1-rt    arm64   $((uses - 1))     1     1       plug
+	rt-arm64-bug-nodebug  6.1-rt    arm64   0     0     0       stale
+	debian-rt-x86         debian-rt x86_64  -     -     0       stale
+	mainline-x86          6.12-rt   x86_64  all   0     1       pass
+	mainline-x86-deadlock 6.12-rt   x86_64  1     0     1       deadlock
+	nonrt-x86-fixed       6.1       x86_64  all   0     1       pass
+	EOF
+	for i in $(seq "$nseries" -1 1); do
+		echo "bisect-rt-x86-$i 6.1-rt x86_64 $i 0 1 builds"
+		echo "bisect-rt-arm64-$i 6.1-rt arm64 $i 0 1 builds"
+		echo "bisect-nonrt-x86-$i 6.1 x86_64 $i 0 1 builds"
+	done
+	# make check's last cell: the booted cells' LAVA jobs (scripts/lava_test.sh).
+	echo "lava                  lava      host    -     -     -       pass"
+}
+
+# Cells that make check (and make lava) take only when CELLS names them:
+# each costs a cold compile that the other cells already cover. rt-x86-bug-nodebug (our x86_64
+# build without lock debugging, 354 s of a cold make check) shows what
+# debian-rt-x86 (x86_64, no lock debugging, the kernel Debian ships) and
+# rt-arm64-bug-nodebug (our build, no lock debugging) show; dropped to
+# keep a cold make check under an hour (BENCHMARKS.md).
+on_demand="rt-x86-bug-nodebug"
+
+# cell_booted TREE EXPECT: the cell boots a guest (it can be a LAVA job).
+cell_booted() {
+	case $1 in selftest | host | patches | lava) return 1 ;; esac
+	[ "$2" != builds ]
+}
+
+# cell NAME: set tree arch upto debug lockdbg expect from NAME's row;
+# fail with the list of cells if there is none.
+cell() {
+	local row
+	row=$(matrix_rows | awk -v n="$1" '$1 == n' | head -n 1)
+	[ -n "$row" ] || die "no cell '$1' in the matrix; the cells are: $(matrix_rows | awk '{print $1}' | paste -sd' ')"
+	read -r _ tree arch upto debug lockdbg expect <<<"$row"
+}
+
+# cell_run_dir OUT: where make run leaves the cell's kernel, initramfs and
+# serial log (after cell).
+cell_run_dir() {
+	local nd=
+	[ "$lockdbg" = 0 ] && nd=-nodebug
+	if [ "$tree" = debian-rt ]; then
+		echo "$1/runs/debian-rt-$arch"
+	else
+		echo "$1/runs/$tree-$arch-upto$upto-debug$debug$nd"
+	fi
+}
+
+# cell_run OUT [VAR=VALUE...]: make run in the cell's state (after cell),
+# e.g. NOBOOT=1 to stop before the boot.
+cell_run() {
+	local out=$1 only= skip_tests=
+	shift
+	[ "$expect" = plug ] && only=rt-plug/
+	[ "$expect" = deadlock ] && only=futex/futex_lock_pi_deadlock
+	# The RT sanity programs run where the whole series is (their
+	# time goes to the cells that ship).
+	[ "$expect" = pass ] || skip_tests=rt-sanity/
+	env OUT="$out" KERNEL="$tree" ARCH="$arch" UPTO="$upto" DEBUG="$debug" \
+		LOCK_DEBUG="$lockdbg" ONLY="$only" SKIP_TESTS="$skip_tests" KSRC= KIMAGE= \
+		"$@" "$TOP/scripts/run.sh"
+}
+
+# cell_verdict_args SRC: verdict.py's options for the cell (after cell),
+# besides the log and how the guest ended. SRC is the cell's working copy
+# in the state the cell was built in: the assertion sites (patch 6 of the
+# series, lockdep_assert(!current->pi_blocked_on)) come from there; none
+# for a cell without a tree (debian-rt). On 6.12-rt a passing cell must
+# have passed the upstream ww_ctx selftest.
+cell_verdict_args() {
+	local sites=
+	if [ -d "$1" ]; then
+		sites=$(cd "$1" && grep -n -F 'lockdep_assert(!current->pi_blocked_on);' \
+			kernel/locking/rtmutex.c kernel/locking/rwbase_rt.c kernel/locking/spinlock_rt.c |
+			cut -d: -f1,2 | paste -sd,)
+	fi
+	echo "--expect $expect"
+	[ -z "$sites" ] || echo "--sites $sites"
+	[ "$tree" = 6.12-rt ] && [ "$expect" = pass ] && echo "--require futex/futex_lock_pi_deadlock"
+	return 0
+}

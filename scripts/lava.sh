@@ -1,0 +1,175 @@
+#!/bin/bash
+# The matrix's booted cells as LAVA jobs, run by LAVA's own dispatcher.
+# Usage: scripts/lava.sh jobs      make lava: build each cell's kernel and
+#                                  initramfs (make run without the boot),
+#                                  then as "package"
+#        scripts/lava.sh package   write each cell's job from what make run
+#                                  or make check left in OUT/runs: the job,
+#                                  the device LAVA gives it, the kernel,
+#                                  initramfs and config, under OUT/lava/CELL;
+#                                  then lava-run --validate on the job
+#        scripts/lava.sh validate  lava-run --validate on OUT/lava/CELL/job.yaml
+#        scripts/lava.sh run       make lava-run: run each job with lava-run
+#                                  (OUT/lava/CELL/lava.log), then as "matrix"
+#        scripts/lava.sh matrix    make lava-matrix: judge each cell from its
+#                                  job's log (OUT/lava/CELL/lava.log: from
+#                                  lava-run, or downloaded from a LAVA lab)
+#                                  and write OUT/lava/matrix.md
+# Env: CELLS (default: every booted cell make check runs), OUT, LAVA_URL
+#      (where a lab fetches the files of OUT/lava; default file://OUT/lava),
+#      TIMEOUT (s, a job's limit, default 900), SMP, MEM, APPEND
+# The verdict of a cell is scripts/verdict.py's, with the options make check
+# gives it (cell_verdict_args, saved with the cell's artifacts): the same
+# whichever engine booted the guest.
+set -eu
+. "$(dirname "$0")/lib.sh"
+. "$TOP/scripts/cells.sh"
+
+what=${1:-}
+case $what in jobs | package | validate | run | matrix) ;; *) die "usage: $0 jobs|package|validate|run|matrix" ;; esac
+out=$(realpath -m "${OUT:-$TOP/out}")
+lava=$out/lava
+types=$CACHE/lava-device-types
+
+# The cells: CELLS, each a booted cell of the matrix; by default every
+# booted cell make check runs.
+cells=${CELLS:-$(matrix_rows | while read -r n t _ _ _ _ e; do
+	case " $on_demand " in *" $n "*) continue ;; esac
+	cell_booted "$t" "$e" && echo "$n"
+done)}
+for name in $cells; do
+	cell "$name"
+	cell_booted "$tree" "$expect" || die "cell '$name' boots no guest (tree $tree, expect $expect): it has no LAVA job"
+done
+[ -n "$cells" ] || die "CELLS is empty"
+
+# lava_validate NAME: LAVA's own check of the job, against its device.
+lava_validate() {
+	local dir=$lava/$1 vlog
+	[ -f "$dir/job.yaml" ] && [ -f "$dir/device.yaml" ] || die "$1: no LAVA job in $dir (make lava CELLS=$1)"
+	vlog=$dir/validate.log
+	rm -rf "$dir/validate"
+	if ! lava-run --validate --job-id 0 --output-dir "$dir/validate" --device "$dir/device.yaml" \
+		"$dir/job.yaml" >"$vlog" 2>&1 || ! grep -q '"Job finished correctly"' "$vlog"; then
+		grep -E '"lvl": "(error|exception)"|Traceback|Error' "$vlog" | head -n 5 >&2 || tail -n 5 "$vlog" >&2
+		die "$1: LAVA rejected $dir/job.yaml (lava-run --validate: $vlog)"
+	fi
+	log "$1: lava-run --validate: job accepted ($dir/job.yaml)"
+}
+
+# package NAME: the cell's job and files, from its run directory.
+package() {
+	local name=$1 run dir f image slowest o opts
+	cell "$name"
+	arch_conf "$arch"
+	run=$(cell_run_dir "$out") dir=$lava/$name
+	image=$(basename "$BOOT_IMAGE")
+	[ "$tree" = debian-rt ] && image=kernel/image
+	for f in "$image" initramfs.cpio initramfs.cpio.tests verdict-args; do
+		[ -f "$run/$f" ] || die "$name: missing artifact $run/$f (make lava CELLS=$name builds it; make check leaves it)"
+	done
+	f=$run/config
+	[ -f "$f" ] || f=$run/kernel/config
+	[ -f "$f" ] || die "$name: missing artifact $run/config"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	cp "$run/$image" "$dir/$(basename "$image")"
+	cp "$run/initramfs.cpio" "$run/verdict-args" "$dir/"
+	cp "$f" "$dir/config"
+	slowest=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$run/initramfs.cpio.tests")
+	# Machine and CPU go in the job's context and among its options:
+	# LAVA's stock qemu template writes the context's only for arm64 (for
+	# x86_64 only with KVM).
+	opts=(--option="-machine $QEMU_MACHINE" --option="-cpu $QEMU_CPU")
+	while read -r o; do opts+=(--option="$o"); done < <(guest_qemu_options)
+	/usr/bin/python3 "$TOP/scripts/lava-render.py" --device-types "$types" --out "$dir" \
+		--cell "$name" --tree "$tree" --arch "$arch" --upto "$upto" --debug "$debug" \
+		--lockdbg "$lockdbg" --expect "$expect" --machine "$QEMU_MACHINE" --cpu "$QEMU_CPU" \
+		--memory "${MEM:-1024}" --cmdline "$(guest_cmdline)" --kernel "$(basename "$image")" \
+		--base-url "${LAVA_URL:-file://$lava}/$name" --slowest "$slowest" \
+		--job-timeout "${TIMEOUT:-900}" "${opts[@]}" >"$dir/render.log" 2>&1 \
+		|| { cat "$dir/render.log" >&2; die "$name: could not write the LAVA job"; }
+	sed 's/^/    /' "$dir/render.log" >&2
+	lava_validate "$name"
+}
+
+# judge NAME: the cell's verdict from its job's log; prints the matrix row.
+judge() {
+	local name=$1 dir=$lava/$1 out rc=0 observed v secs
+	cell "$name"
+	[ -f "$dir/lava.log" ] || die "$name: no LAVA job log at $dir/lava.log (make lava-run, or save the lab's log there)"
+	[ -f "$dir/verdict-args" ] || die "$name: missing artifact $dir/verdict-args (make lava CELLS=$name)"
+	# shellcheck disable=SC2046 # the saved options, a word each
+	out=$("$TOP/scripts/verdict.py" --lava $(cat "$dir/verdict-args") --config "$dir/config" \
+		--results "$dir/results.txt" "$dir/lava.log") || rc=$?
+	echo "$out" >"$dir/verdict.log"
+	observed=$(echo "$out" | sed -n 's/^verdict: [a-zA-Z]*: //p' | tail -n 1)
+	v=FAIL
+	[ "$rc" = 0 ] && v=ok
+	echo "$v: $observed" >"$dir/verdict"
+	secs=$(sed -n 's/^{"dt": "\([^"]*\)".*/\1/p' "$dir/lava.log" | sed -n '1p;$p' |
+		while read -r d; do date -d "$d" +%s; done | paste -sd' ' | awk '{ print $2 - $1 }')
+	log "lava: $name: $v: $observed"
+	echo "| $name | $tree | $arch | $upto | $debug | $lockdbg | $expect | $(echo "$observed" | tr '|' '/') | $v | ${secs:-?} s |"
+}
+
+case $what in
+jobs)
+	stage "dependencies (LAVA)" "$TOP/scripts/deps.sh" lava
+	for name in $cells; do
+		cell "$name"
+		run=$(cell_run_dir "$out")
+		mkdir -p "$lava"
+		rm -f "$run/verdict-args"
+		t=$SECONDS
+		log "$name: kernel and initramfs ($tree $arch UPTO=$upto DEBUG=$debug LOCK_DEBUG=$lockdbg; log: $lava/$name.build.log)"
+		cell_run "$out" NOBOOT=1 >"$lava/$name.build.log" 2>&1 ||
+			{ tail -n 15 "$lava/$name.build.log" >&2; die "$name: make run (NOBOOT=1) failed: $lava/$name.build.log"; }
+		log "$name: kernel and initramfs: done in $((SECONDS - t)) s"
+		cell_verdict_args "$out/src/$tree" >"$run/verdict-args"
+		package "$name"
+	done
+	log "LAVA jobs: $(for n in $cells; do printf '%s ' "$lava/$n/job.yaml"; done)"
+	;;
+package)
+	stage "dependencies (LAVA)" "$TOP/scripts/deps.sh" lava
+	for name in $cells; do package "$name"; done
+	;;
+validate)
+	stage "dependencies (LAVA)" "$TOP/scripts/deps.sh" lava
+	for name in $cells; do lava_validate "$name"; done
+	;;
+run)
+	stage "dependencies (LAVA)" "$TOP/scripts/deps.sh" lava
+	for name in $cells; do
+		dir=$lava/$name
+		[ -f "$dir/job.yaml" ] || die "$name: no LAVA job in $dir (make lava CELLS=$name)"
+		rm -rf "$dir/lava-run" "$dir/lava.log"
+		# The job's own limit ends it; this one only guards the host.
+		t=$SECONDS
+		log "$name: lava-run (log: $dir/lava.log)"
+		timeout --kill-after=10 $((${TIMEOUT:-900} + 120)) \
+			lava-run --job-id 1 --output-dir "$dir/lava-run" --device "$dir/device.yaml" \
+			"$dir/job.yaml" >"$dir/lava.log" 2>&1 ||
+			warn "$name: lava-run ended with an error (the verdict says what was seen)"
+		log "$name: lava-run: done in $((SECONDS - t)) s"
+	done
+	CELLS=$cells "$0" matrix
+	;;
+matrix)
+	rows=
+	for name in $cells; do rows="$rows$(judge "$name")
+"; done
+	{
+		echo "| cell | tree | arch | UPTO | DEBUG | LOCK_DEBUG | expected | observed | verdict | time |"
+		echo "|---|---|---|---|---|---|---|---|---|---|"
+		printf '%s' "$rows"
+		echo
+		echo "Engine: LAVA (lava-dispatcher $(dpkg-query -W -f='${Version}' lava-dispatcher 2>/dev/null || echo '?')). Job logs: $lava/CELL/lava.log."
+	} >"$lava/matrix.md"
+	cat "$lava/matrix.md"
+	nfail=$(echo "$rows" | grep -c '| FAIL |' || true)
+	echo "$(($(echo "$cells" | wc -w) - nfail)) passed, $nfail failed"
+	[ "$nfail" = 0 ]
+	;;
+esac
