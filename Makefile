@@ -9,9 +9,9 @@ DEBUG   ?= 0
 SMP     ?= 2
 MEM     ?= 1024
 ACCEL   ?= auto
-export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC KIMAGE LOCK_DEBUG TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL MATRIX
+export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC KIMAGE LOCK_DEBUG TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL MATRIX CELLS LAVA_URL
 
-.PHONY: help run check selftest host-test bench soak apply unapply mbox clean
+.PHONY: help run check selftest host-test bench soak apply unapply mbox lava lava-run lava-matrix clean
 help:
 	@echo 'Targets:'
 	@echo '  run        apply, build, boot and test one kernel (the main job)'
@@ -23,6 +23,9 @@ help:
 	@echo '  apply      apply the series to KSRC=DIR (git am in a clean git tree, quilt import in a quilt tree)'
 	@echo '  unapply    remove the series from KSRC=DIR (the same way)'
 	@echo '  mbox       both series as mboxes with cover letters, for review (after make check)'
+	@echo '  lava       each booted matrix cell as a LAVA job with its files, in $$(OUT)/lava (CELLS=)'
+	@echo '  lava-run   run those jobs with lava-run here; verdicts to $$(OUT)/lava/matrix.md'
+	@echo '  lava-matrix  judge the jobs'"'"' logs ($$(OUT)/lava/CELL/lava.log, e.g. from a lab)'
 	@echo '  clean      remove $$(OUT) (the tree cache stays in ~/.cache/futex-pi-rt)'
 	@echo 'Variables:'
 	@echo '  ARCH=x86_64|arm64      guest architecture (default x86_64)'
@@ -41,6 +44,8 @@ help:
 	@echo '  BOOTS=N CONTROL=1      bench: boots per side; unpatched on both sides (A/A)'
 	@echo '  MAINLINE=1 PERF=1      bench: 6.12-rt as a third side; also perf bench futex lock-pi'
 	@echo '  MATRIX=FILE            mbox: the make check result to quote (default $$(OUT)/matrix.md)'
+	@echo '  CELLS="a b"            check, lava: only these cells of the matrix'
+	@echo '  LAVA_URL=URL           lava: where a lab fetches $$(OUT)/lava (default file://)'
 
 run:
 	@scripts/run.sh
@@ -69,6 +74,15 @@ unapply:
 
 mbox:
 	@scripts/mbox.sh
+
+lava:
+	@scripts/lava.sh jobs
+
+lava-run:
+	@scripts/lava.sh run
+
+lava-matrix:
+	@scripts/lava.sh matrix
 
 clean:
 	rm -rf "$(OUT)"

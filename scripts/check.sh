@@ -29,7 +29,11 @@
 # The first cell, selftest, tests the verdict code itself and the checks
 # of KIMAGE= on bad input (make selftest); the cell patches tests what
 # other trees take: make mbox's output with git am and b4, make apply and
-# make unapply in git, quilt and plain mode (scripts/patches_test.sh).
+# make unapply in git, quilt and plain mode (scripts/patches_test.sh); the
+# last cell, lava, writes every booted cell of the run as a LAVA job from
+# the kernel and initramfs it booted, has lava-run --validate each, and runs
+# two of them through lava-run: their verdict must be the cell's
+# (scripts/lava_test.sh, make lava). The cells are in scripts/cells.sh.
 # A cell whose guest hangs or panics fails, whatever its expectation.
 # LOCKDBG=0 builds without lock debugging, in a build directory of its own
 # (the one make bench uses); tree "debian-rt" boots Debian's shipped RT

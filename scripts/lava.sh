@@ -43,6 +43,23 @@ for name in $cells; do
 done
 [ -n "$cells" ] || die "CELLS is empty"
 
+# lava_reason LOG: why LAVA failed the job (its record of the job's end).
+lava_reason() {
+	/usr/bin/python3 - "$1" <<'PYEOF'
+import json
+import sys
+for line in open(sys.argv[1], errors="replace"):
+    try:
+        r = json.loads(line.replace('": ! "', '": "'))
+    except ValueError:
+        continue
+    m = r.get("msg")
+    if r.get("lvl") == "results" and isinstance(m, dict) and m.get("case") == "job" \
+            and m.get("result") != "pass":
+        print(f"{m.get('error_type', 'error')}: {m.get('error_msg', 'no reason given')}")
+PYEOF
+}
+
 # lava_validate NAME: LAVA's own check of the job, against its device.
 lava_validate() {
 	local dir=$lava/$1 vlog
@@ -51,7 +68,7 @@ lava_validate() {
 	rm -rf "$dir/validate"
 	if ! lava-run --validate --job-id 0 --output-dir "$dir/validate" --device "$dir/device.yaml" \
 		"$dir/job.yaml" >"$vlog" 2>&1 || ! grep -q '"Job finished correctly"' "$vlog"; then
-		grep -E '"lvl": "(error|exception)"|Traceback|Error' "$vlog" | head -n 5 >&2 || tail -n 5 "$vlog" >&2
+		{ lava_reason "$vlog" | grep . || tail -n 5 "$vlog"; } | head -n 6 | sed 's/^/    /' >&2
 		die "$1: LAVA rejected $dir/job.yaml (lava-run --validate: $vlog)"
 	fi
 	log "$1: lava-run --validate: job accepted ($dir/job.yaml)"
