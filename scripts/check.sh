@@ -70,6 +70,7 @@ verdict() {
 	cfg=$run/config
 	[ -f "$cfg" ] || cfg=$run/kernel/config
 	cell_verdict_args "$src" >"$run/verdict-args"
+	# shellcheck disable=SC2046 # the saved options, a word each
 	out=$("$TOP/scripts/verdict.py" $(cat "$run/verdict-args") --qemu-rc "$(cat "$run/qemu-rc" 2>/dev/null || echo 0)" \
 		--config "$cfg" "$run/serial.log")
 	rc=$?

@@ -61,7 +61,7 @@ expect_fail "a missing artifact is named" "mainline-x86-deadlock: missing artifa
 expect_fail "a run without a job is refused" "mainline-x86-deadlock: no LAVA job in $bad/lava/mainline-x86-deadlock" \
 	env OUT="$bad" CELLS=mainline-x86-deadlock "$L" run
 # A job LAVA rejects: a real one whose deploy method no device has.
-first=$(echo $cells | cut -d' ' -f1)
+first=$(echo "$cells" | awk '{ print $1 }')
 if [ -n "$first" ] && [ -f "$out/lava/$first/job.yaml" ]; then
 	cp -r "$out/lava/$first" "$bad/lava/"
 	sed -i 's/^    to: tmpfs$/    to: nowhere/' "$bad/lava/$first/job.yaml"
