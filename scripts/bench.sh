@@ -58,7 +58,7 @@ rm -rf "$dir/tests" "$dir/extra"
 mkdir -p "$dir/tests/futex-pi" "$dir/tests/futex"
 t0=$SECONDS
 
-stage "dependencies" "$TOP/scripts/deps.sh" "$arch"
+stage "dependencies" "$TOP/scripts/deps.sh"
 for v in $sides; do
 	if [ "$v" = patched ] && [ "$control" = 1 ]; then
 		log "control run: the unpatched kernel stands in for the patched one"

@@ -42,8 +42,12 @@ tcg) accel_args="-accel tcg,thread=multi" ;;
 auto) if kvm_works; then accel_args="-accel kvm"; else accel_args="-accel tcg,thread=multi"; fi ;;
 *) die "ACCEL must be auto, kvm or tcg" ;;
 esac
+# Under KVM the guest gets the host's CPU, without the TCG-only properties
+# of qemu/ARCH.conf's (pauth-impdef).
 cpu=$QEMU_CPU
-[ "$accel_args" = "-accel kvm" ] && [ "$cpu" = max ] && cpu=host
+if [ "$accel_args" = "-accel kvm" ]; then
+	case $cpu in max | max,*) cpu=host ;; esac
+fi
 
 # The options and the command line a LAVA job gives the guest too
 # (guest_qemu_options, guest_cmdline: scripts/lib.sh).

@@ -14,7 +14,8 @@
 #        scripts/lava.sh matrix    make lava-matrix: judge each cell from its
 #                                  job's log (OUT/lava/CELL/lava.log: from
 #                                  lava-run, or downloaded from a LAVA lab)
-#                                  and write OUT/lava/matrix.md
+#                                  and write OUT/lava/matrix.md (the rows
+#                                  of those cells, as make check writes them)
 # Env: CELLS (default: every booted cell make check runs), OUT, LAVA_URL
 #      (where a lab fetches the files of OUT/lava; default file://OUT/lava),
 #      TIMEOUT (s, a job's limit, default 900), SMP, MEM, APPEND
@@ -35,7 +36,7 @@ types=$CACHE/lava-device-types
 # booted cell make check runs.
 cells=${CELLS:-$(matrix_rows | while read -r n t _ _ _ _ e; do
 	case " $on_demand " in *" $n "*) continue ;; esac
-	cell_booted "$t" "$e" && echo "$n"
+	if cell_booted "$t" "$e"; then echo "$n"; fi
 done)}
 for name in $cells; do
 	cell "$name"
@@ -66,7 +67,7 @@ lava_validate() {
 	[ -f "$dir/job.yaml" ] && [ -f "$dir/device.yaml" ] || die "$1: no LAVA job in $dir (make lava CELLS=$1)"
 	vlog=$dir/validate.log
 	rm -rf "$dir/validate"
-	if ! lava-run --validate --job-id 0 --output-dir "$dir/validate" --device "$dir/device.yaml" \
+	if ! lava-run --validate --job-id "$$" --output-dir "$dir/validate" --device "$dir/device.yaml" \
 		"$dir/job.yaml" >"$vlog" 2>&1 || ! grep -q '"Job finished correctly"' "$vlog"; then
 		{ lava_reason "$vlog" | grep . || tail -n 5 "$vlog"; } | head -n 6 | sed 's/^/    /' >&2
 		die "$1: LAVA rejected $dir/job.yaml (lava-run --validate: $vlog)"
@@ -114,8 +115,14 @@ package() {
 judge() {
 	local name=$1 dir=$lava/$1 out rc=0 observed v secs
 	cell "$name"
-	[ -f "$dir/lava.log" ] || die "$name: no LAVA job log at $dir/lava.log (make lava-run, or save the lab's log there)"
-	[ -f "$dir/verdict-args" ] || die "$name: missing artifact $dir/verdict-args (make lava CELLS=$name)"
+	if [ ! -f "$dir/lava.log" ] || [ ! -f "$dir/verdict-args" ]; then
+		observed="no LAVA job log at $dir/lava.log (make lava-run, or save the lab's log there)"
+		[ -f "$dir/verdict-args" ] || observed="missing artifact $dir/verdict-args (make lava CELLS=$name)"
+		warn "$name: $observed"
+		rm -f "$dir/verdict"
+		echo "| $name | $tree | $arch | $upto | $debug | $lockdbg | $expect | $observed | FAIL | - |"
+		return 0
+	fi
 	# shellcheck disable=SC2046 # the saved options, a word each
 	out=$("$TOP/scripts/verdict.py" --lava $(cat "$dir/verdict-args") --config "$dir/config" \
 		--results "$dir/results.txt" "$dir/lava.log") || rc=$?
@@ -124,7 +131,7 @@ judge() {
 	v=FAIL
 	[ "$rc" = 0 ] && v=ok
 	echo "$v: $observed" >"$dir/verdict"
-	secs=$(sed -n 's/^{"dt": "\([^"]*\)".*/\1/p' "$dir/lava.log" | sed -n '1p;$p' |
+	secs=$(sed -n 's/^\(- \)\{0,1\}{"dt": "\([^"]*\)".*/\2/p' "$dir/lava.log" | sed -n '1p;$p' |
 		while read -r d; do date -d "$d" +%s; done | paste -sd' ' | awk '{ print $2 - $1 }')
 	log "lava: $name: $v: $observed"
 	echo "| $name | $tree | $arch | $upto | $debug | $lockdbg | $expect | $(echo "$observed" | tr '|' '/') | $v | ${secs:-?} s |"
@@ -162,11 +169,14 @@ run)
 		dir=$lava/$name
 		[ -f "$dir/job.yaml" ] || die "$name: no LAVA job in $dir (make lava CELLS=$name)"
 		rm -rf "$dir/lava-run" "$dir/lava.log"
-		# The job's own limit ends it; this one only guards the host.
+		# The job's own limit (written into it by make lava) ends it; this
+		# one only guards the host. The job id names LAVA's scratch
+		# directory: one of its own for each run.
+		limit=$(awk '/^  job:$/ { j = 1; next } j && /seconds:/ { print $2; exit }' "$dir/job.yaml")
 		t=$SECONDS
 		log "$name: lava-run (log: $dir/lava.log)"
-		timeout --kill-after=10 $((${TIMEOUT:-900} + 120)) \
-			lava-run --job-id 1 --output-dir "$dir/lava-run" --device "$dir/device.yaml" \
+		timeout --kill-after=10 $((${limit:-${TIMEOUT:-900}} + 120)) \
+			lava-run --job-id "$$" --output-dir "$dir/lava-run" --device "$dir/device.yaml" \
 			"$dir/job.yaml" >"$dir/lava.log" 2>&1 ||
 			warn "$name: lava-run ended with an error (the verdict says what was seen)"
 		log "$name: lava-run: done in $((SECONDS - t)) s"

@@ -546,9 +546,16 @@ def read_lava(path):
 
     Each line of the log is one record: {"dt": .., "lvl": .., "msg": ..} as
     lava-run prints them, or "- {..}" as a LAVA server returns the log. The
-    console is in the "target" and "feedback" records.
+    records are YAML: most of them are JSON too, the others (a console line
+    with a byte that is not ASCII or printable, a tagged string) are read
+    with PyYAML. The console is in the "target" and "feedback" records, with
+    the quotes LAVA escaped unescaped.
     """
     import json
+    try:
+        import yaml
+    except ImportError:
+        yaml = None
     lines, problems, results, errors, hung, finished = [], [], [], [], False, False
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", errors="replace") as f:
@@ -559,22 +566,31 @@ def read_lava(path):
             if not raw:
                 continue
             try:
-                rec = json.loads(raw.replace('": ! "', '": "'))
+                try:
+                    rec = json.loads(raw)
+                except ValueError:
+                    if yaml is None:
+                        raise
+                    rec = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
                 lvl, msg = rec["lvl"], rec["msg"]
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError):
                 problems.append(f"LAVA log line {n} is not a LAVA log record: {raw[:80]}")
                 continue
+            except Exception as e:      # yaml.YAMLError, without a hard dependency
+                problems.append(f"LAVA log line {n} is not a LAVA log record ({type(e).__name__}): {raw[:80]}")
+                continue
             if lvl in ("target", "feedback") and isinstance(msg, str):
-                lines.extend(msg.replace("\r", "").split("\n"))
+                # LAVA's console logger writes " as \".
+                lines.extend(msg.replace('\\"', '"').replace("\r", "").split("\n"))
             elif lvl == "results" and isinstance(msg, dict):
                 if msg.get("definition") == LAVA_MONITOR:
                     results.append((msg.get("extra", {}).get("test_case_id"), msg.get("result")))
                 elif msg.get("definition") == "lava" and msg.get("case") == "job":
                     finished = True
                     if msg.get("result") != "pass":
-                        extra = msg.get("extra", {})
-                        errors.append(f"the LAVA job failed: {extra.get('error_type', '?')}: "
-                                      f"{extra.get('error_msg', 'no message')}")
+                        why = {**msg.get("extra", {}), **msg}
+                        errors.append(f"the LAVA job failed: {why.get('error_type', '?')}: "
+                                      f"{why.get('error_msg', 'no message')}")
             elif lvl in ("error", "warning") and isinstance(msg, str):
                 if "monitoring has timed out" in msg:
                     hung = True
@@ -619,8 +635,11 @@ def main(argv=None):
         lines, problems, lava_results, lava_errors, hung = read_lava(args.log)
         log = Log(lines)
         guest = guest_state(log, 0)
-        if guest and guest.startswith("silent"):
-            guest = "silent: the LAVA log has no console output (" + ("; ".join(lava_errors) or "no LAVA error") + ")"
+        if guest and guest.startswith("silent") and lava_errors:
+            guest = "not booted: the LAVA job failed before the console showed anything (" \
+                + "; ".join(lava_errors) + ")"
+        elif guest and guest.startswith("silent"):
+            guest = "silent: the LAVA log has no console output"
         elif guest and guest.startswith("stopped") and hung:
             guest = "hung (LAVA's test monitor timed out waiting for a result line)"
         elif guest and guest.startswith("stopped"):
