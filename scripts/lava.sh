@@ -184,6 +184,7 @@ run)
 	CELLS=$cells "$0" matrix
 	;;
 matrix)
+	mkdir -p "$lava" || die "cannot write $lava"
 	rows=
 	for name in $cells; do rows="$rows$(judge "$name")
 "; done
