@@ -47,7 +47,8 @@ for c in $torun; do
 	if [ -f "$out/lava/$c/verdict" ] && [ "$(shape "$out/lava/$c/verdict")" = "$(shape "$out/cells/$c.verdict")" ]; then
 		result "$c: lava-run's verdict is make check's: $(cat "$out/lava/$c/verdict")" 0
 	else
-		sed 's/^/    # /' "$tmp/run.log" | tail -n 8
+		{ grep -E '^(problem|verdict):' "$out/lava/$c/verdict.log" 2>/dev/null ||
+			grep -E "^(error|warning): $c" "$tmp/run.log"; } | sed 's/^/    # /' | tail -n 8
 		result "$c: lava-run's verdict is make check's" 1 \
 			"LAVA: $(cat "$out/lava/$c/verdict" 2>/dev/null || echo none); QEMU: $(cat "$out/cells/$c.verdict")"
 	fi

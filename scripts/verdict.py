@@ -48,6 +48,7 @@ expectation is met.
 
 import argparse
 import gzip
+import json
 import os
 import re
 import sys
@@ -541,21 +542,34 @@ def affected(log):
 LAVA_MONITOR = "futex-pi"
 
 
+# YAML's escapes in double-quoted strings that JSON does not have, as JSON.
+YAML_ESCAPES = {"0": "\\u0000", "a": "\\u0007", "v": "\\u000b", "e": "\\u001b", " ": " ",
+                "N": "\\u0085", "_": "\\u00a0", "L": "\\u2028", "P": "\\u2029", "\t": "\\t"}
+YAML_ESCAPE = re.compile(r'\\(x[0-9A-Fa-f]{2}|U[0-9A-Fa-f]{8}|.)')
+
+
+def yaml_to_json(raw):
+    """One LAVA log record (a YAML flow mapping of plain scalars) as JSON."""
+    def escape(m):
+        e = m.group(1)
+        if e[0] == "x":
+            return "\\u00" + e[1:]
+        if e[0] == "U" and len(e) == 9:
+            return json.dumps(chr(int(e[1:], 16)))[1:-1]
+        return YAML_ESCAPES.get(e, m.group(0))
+    return YAML_ESCAPE.sub(escape, raw.replace('": ! "', '": "'))
+
+
 def read_lava(path):
     """The console lines, the job's problems and the monitor's results of a LAVA job log.
 
     Each line of the log is one record: {"dt": .., "lvl": .., "msg": ..} as
     lava-run prints them, or "- {..}" as a LAVA server returns the log. The
-    records are YAML: most of them are JSON too, the others (a console line
-    with a byte that is not ASCII or printable, a tagged string) are read
-    with PyYAML. The console is in the "target" and "feedback" records, with
-    the quotes LAVA escaped unescaped.
+    records are YAML flow mappings that are JSON but for YAML's own escapes
+    (a console byte that is not ASCII or printable) and tags ("! "): those
+    are turned into JSON first (yaml_to_json). The console is in the
+    "target" and "feedback" records, with the quotes LAVA escaped unescaped.
     """
-    import json
-    try:
-        import yaml
-    except ImportError:
-        yaml = None
     lines, problems, results, errors, hung, finished = [], [], [], [], False, False
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rt", errors="replace") as f:
@@ -566,18 +580,10 @@ def read_lava(path):
             if not raw:
                 continue
             try:
-                try:
-                    rec = json.loads(raw)
-                except ValueError:
-                    if yaml is None:
-                        raise
-                    rec = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+                rec = json.loads(yaml_to_json(raw))
                 lvl, msg = rec["lvl"], rec["msg"]
-            except (ValueError, KeyError, TypeError, AttributeError):
+            except (ValueError, KeyError, TypeError):
                 problems.append(f"LAVA log line {n} is not a LAVA log record: {raw[:80]}")
-                continue
-            except Exception as e:      # yaml.YAMLError, without a hard dependency
-                problems.append(f"LAVA log line {n} is not a LAVA log record ({type(e).__name__}): {raw[:80]}")
                 continue
             if lvl in ("target", "feedback") and isinstance(msg, str):
                 # LAVA's console logger writes " as \".
@@ -635,9 +641,12 @@ def main(argv=None):
         lines, problems, lava_results, lava_errors, hung = read_lava(args.log)
         log = Log(lines)
         guest = guest_state(log, 0)
-        if guest and guest.startswith("silent") and lava_errors:
+        failed = [e for e in lava_errors if not e.startswith("the LAVA job log ends")]
+        if guest and guest.startswith("silent") and failed:
             guest = "not booted: the LAVA job failed before the console showed anything (" \
-                + "; ".join(lava_errors) + ")"
+                + "; ".join(failed) + ")"
+        elif guest and guest.startswith("silent") and lava_errors:
+            guest = "silent: the LAVA job log ends before the guest's console started"
         elif guest and guest.startswith("silent"):
             guest = "silent: the LAVA log has no console output"
         elif guest and guest.startswith("stopped") and hung:
