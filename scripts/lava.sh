@@ -44,21 +44,10 @@ for name in $cells; do
 done
 [ -n "$cells" ] || die "CELLS is empty"
 
-# lava_reason LOG: why LAVA failed the job (its record of the job's end).
+# lava_reason LOG: why LAVA failed the job, as scripts/verdict.py reads it.
 lava_reason() {
-	/usr/bin/python3 - "$1" <<'PYEOF'
-import json
-import sys
-for line in open(sys.argv[1], errors="replace"):
-    try:
-        r = json.loads(line.replace('": ! "', '": "'))
-    except ValueError:
-        continue
-    m = r.get("msg")
-    if r.get("lvl") == "results" and isinstance(m, dict) and m.get("case") == "job" \
-            and m.get("result") != "pass":
-        print(f"{m.get('error_type', 'error')}: {m.get('error_msg', 'no reason given')}")
-PYEOF
+	python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import verdict
+print("\n".join(verdict.read_lava(sys.argv[2])[3]))' "$TOP/scripts" "$1"
 }
 
 # lava_validate NAME: LAVA's own check of the job, against its device.
