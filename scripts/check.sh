@@ -53,7 +53,7 @@ matrix=$(matrix_rows) || exit 1
 mkdir -p "$out/cells"
 stage "dependencies" "$TOP/scripts/deps.sh" || exit 1
 pass=0 fail=0 t0=$SECONDS
-rows= junit=
+rows= junit= failed=
 
 # verdict RC LOG RUNDIR SRC: print "observed" and return 0 if the cell
 # met its expectation. Booted cells are judged by scripts/verdict.py from
@@ -67,8 +67,7 @@ verdict() {
 		echo "FAILED: $(grep -m1 -E '^ *not ok|^error:' "$logf" | sed 's/^ *//')"
 		return 1
 	fi
-	cfg=$run/config
-	[ -f "$cfg" ] || cfg=$run/kernel/config
+	cfg=$(cell_config "$run")
 	cell_verdict_args "$src" >"$run/verdict-args"
 	# shellcheck disable=SC2046 # the saved options, a word each
 	out=$("$TOP/scripts/verdict.py" $(cat "$run/verdict-args") --qemu-rc "$(cat "$run/qemu-rc" 2>/dev/null || echo 0)" \
@@ -134,6 +133,8 @@ while read -r name tree arch upto debug lockdbg expect; do
 		junit="$junit<testcase name=\"$name\" time=\"$secs\"/>"
 	else
 		fail=$((fail + 1)) v=FAIL
+		failed="$failed$name: $observed (log: $logf)
+"
 		junit="$junit<testcase name=\"$name\" time=\"$secs\"><failure message=\"$(echo "$observed" | sed 's/[<>&"]/_/g')\"/></testcase>"
 		tail -n 15 "$logf" | sed 's/^/    | /'
 	fi
@@ -157,5 +158,7 @@ printf '<?xml version="1.0"?>\n<testsuite name="futex-pi-matrix" tests="%d" fail
 	$((pass + fail)) "$fail" "$junit" >"$out/matrix.xml"
 echo "--- matrix ($out/matrix.md)"
 cat "$out/matrix.md"
+# The failed cells again, last: a CI log that keeps only its end names them.
+printf '%s' "$failed" | sed 's/^/FAILED: /'
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ] && [ $((pass + fail)) -gt 0 ]
