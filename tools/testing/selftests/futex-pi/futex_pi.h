@@ -9,7 +9,9 @@
  * Futex calls follow futextest.h: they return what the system call
  * returns, -1 with errno set on failure. A thread that makes a call for a
  * test hands the result over as 0 or -errno (futex_result()), because
- * the test thread cannot see its errno.
+ * the test thread cannot see its errno; a test asserts that a call
+ * succeeded as ASSERT_EQ(0, futex_result(call)), so that a failure names
+ * the errno (-22, not -1).
  */
 #ifndef FUTEX_PI_H
 #define FUTEX_PI_H
@@ -75,8 +77,8 @@ static inline int futex_trylock_pi(uint32_t *uaddr)
 }
 
 /*
- * The result of a futex call that returns 0 on success, for a thread to
- * hand to the test thread: 0, or -errno.
+ * The result of a futex call that returns 0 on success: 0, or -errno (for
+ * a thread to hand to the test thread, and for an assertion to print).
  */
 static inline int futex_result(int ret)
 {
@@ -437,7 +439,7 @@ static inline void assert_handed_to_stayer(struct __test_metadata *_metadata,
 		       futex_word(uaddr));
 	}
 
-	ASSERT_EQ(0, futex_unlock_pi(uaddr, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(uaddr, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, join_within(stay->thread, 5000));
 	ASSERT_EQ(0, stay->ret);
 	ASSERT_EQ(stay->tid, stay->word & FUTEX_TID_MASK);

@@ -55,7 +55,7 @@ static void assert_owner_kept(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, futex_word(futex) & FUTEX_OWNER_DIED);
 
 	/* FUTEX_WAITERS may still be set: unlocking goes through the kernel. */
-	ASSERT_EQ(0, futex_unlock_pi(futex, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(futex, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, futex_word(futex));
 	assert_lock_reusable(_metadata, futex, op, clock);
 }
@@ -87,7 +87,7 @@ FIXTURE_VARIANT_ADD(lock_pi_timeout, lock_pi2_realtime) {
 FIXTURE_SETUP(lock_pi_timeout)
 {
 	kmsg_watch_start(&self->kmsg);
-	ASSERT_EQ(0, futex_lock_pi(&self->futex, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_lock_pi(&self->futex, NULL, 0, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(sys_gettid(), futex_word(&self->futex));
 }
 
@@ -245,7 +245,7 @@ FIXTURE_SETUP(lock_pi_signal)
 
 	kmsg_watch_start(&self->kmsg);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, futex_lock_pi(&self->futex, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_lock_pi(&self->futex, NULL, 0, FUTEX_PRIVATE_FLAG)));
 }
 
 FIXTURE_TEARDOWN(lock_pi_signal)
@@ -294,7 +294,7 @@ TEST_F(lock_pi_signal, storm_then_unlock)
 	ASSERT_EQ(0, wait_blocked(w.tid, &self->futex, 5000));
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->futex));
 
-	ASSERT_EQ(0, futex_unlock_pi(&self->futex, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(&self->futex, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, join_within(w.thread, 5000));
 	ASSERT_EQ(0, w.ret);
 	ASSERT_EQ(w.tid, w.word & FUTEX_TID_MASK);
@@ -339,7 +339,7 @@ TEST_F(lock_pi_signal, storm_until_timeout)
 	ASSERT_GT(__atomic_load_n(&signals_handled, __ATOMIC_RELAXED), 0);
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->futex));
 
-	ASSERT_EQ(0, futex_unlock_pi(&self->futex, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(&self->futex, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, futex_word(&self->futex));
 	TH_LOG("%d signals handled", signals_handled);
 }
@@ -371,7 +371,7 @@ TEST_F(lock_pi_deadlock, relock_own_futex)
 	pid_t me = sys_gettid();
 	int ret;
 
-	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(me, futex_word(&self->a));
 	ASSERT_EQ(-1, futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(EDEADLK, errno);
@@ -384,7 +384,7 @@ TEST_F(lock_pi_deadlock, relock_own_futex)
 		ASSERT_EQ(EDEADLK, errno);
 	}
 	ASSERT_EQ(me, futex_word(&self->a));
-	ASSERT_EQ(0, futex_unlock_pi(&self->a, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(&self->a, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, futex_word(&self->a));
 }
 
@@ -399,7 +399,7 @@ TEST_F(lock_pi_deadlock, abba_chain_walk)
 	struct chain_owner t1 = { .first = &self->a, .second = &self->b };
 	pid_t me = sys_gettid();
 
-	ASSERT_EQ(0, futex_lock_pi(&self->b, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_lock_pi(&self->b, NULL, 0, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, chain_owner_start(&t1));
 	ASSERT_EQ(0, wait_blocked(t1.tid, &self->b, 5000));
 	ASSERT_EQ(t1.tid, futex_owner(&self->a));
@@ -413,7 +413,7 @@ TEST_F(lock_pi_deadlock, abba_chain_walk)
 	ASSERT_TRUE(futex_word(&self->b) & FUTEX_WAITERS);
 	ASSERT_EQ(0, wait_blocked(t1.tid, &self->b, 1000));
 
-	ASSERT_EQ(0, futex_unlock_pi(&self->b, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(&self->b, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, join_within(t1.thread, 5000));
 	ASSERT_EQ(0, t1.first_ret);
 	ASSERT_EQ(0, t1.second_ret);

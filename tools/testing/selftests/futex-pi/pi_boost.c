@@ -141,7 +141,7 @@ TEST_F(pi_boost, boost_dropped_after_timeout)
 	if (self->no_rt)
 		SKIP(return, "SCHED_FIFO not permitted (%s): needs CAP_SYS_NICE",
 		     strerror(self->no_rt));
-	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG)));
 	boost_until_queued(_metadata, &self->a, &me, 1,
 			   "the FIFO waiter queued before its deadline");
 	ASSERT_EQ(self->base, task_prio(me)) {
@@ -149,7 +149,7 @@ TEST_F(pi_boost, boost_dropped_after_timeout)
 	}
 
 	ASSERT_EQ(me, futex_owner(&self->a));
-	ASSERT_EQ(0, futex_unlock_pi(&self->a, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(&self->a, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, futex_word(&self->a));
 	ASSERT_EQ(self->base, task_prio(me));
 }
@@ -168,7 +168,7 @@ TEST_F(pi_boost, chain_boost_dropped_after_timeout)
 	if (self->no_rt)
 		SKIP(return, "SCHED_FIFO not permitted (%s): needs CAP_SYS_NICE",
 		     strerror(self->no_rt));
-	ASSERT_EQ(0, futex_lock_pi(&self->b, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_lock_pi(&self->b, NULL, 0, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, chain_owner_start(&o1));
 	ASSERT_EQ(0, wait_blocked(o1.tid, &self->b, 5000));
 	ASSERT_EQ(o1.tid, futex_owner(&self->a));
@@ -187,7 +187,7 @@ TEST_F(pi_boost, chain_boost_dropped_after_timeout)
 	ASSERT_EQ(o1.tid, futex_owner(&self->a));
 	ASSERT_EQ(me, futex_owner(&self->b));
 
-	ASSERT_EQ(0, futex_unlock_pi(&self->b, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(&self->b, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, join_within(o1.thread, 5000));
 	ASSERT_EQ(0, o1.first_ret);
 	ASSERT_EQ(0, o1.second_ret);
@@ -208,7 +208,7 @@ TEST_F(pi_boost, boost_follows_remaining_waiter)
 	if (self->no_rt)
 		SKIP(return, "SCHED_FIFO not permitted (%s): needs CAP_SYS_NICE",
 		     strerror(self->no_rt));
-	ASSERT_EQ(0, futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_lock_pi(&self->a, NULL, 0, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, pi_locker_start(&low));
 	ASSERT_EQ(0, wait_blocked(low.tid, &self->a, 5000));
 	ASSERT_EQ(STAT_PRIO_RT(LOW_PRIO), task_prio(me));
@@ -222,7 +222,7 @@ TEST_F(pi_boost, boost_follows_remaining_waiter)
 	ASSERT_FALSE(pi_locker_done(&low));
 	ASSERT_TRUE(futex_word(&self->a) & FUTEX_WAITERS);
 
-	ASSERT_EQ(0, futex_unlock_pi(&self->a, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(&self->a, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(self->base, task_prio(me));
 	ASSERT_EQ(0, join_within(low.thread, 5000));
 	ASSERT_EQ(0, low.ret);

@@ -236,9 +236,9 @@ TEST_F_TIMEOUT(pi_deadline_stress, unlock_vs_leaving_waiters, 3600 + STRESS_GRAC
 	}
 	/* Nobody left queued: the word is 0 and a trylock finds no pi_state. */
 	ASSERT_EQ(0, futex_word(&s->futex));
-	ASSERT_EQ(0, futex_trylock_pi(&s->futex));
+	ASSERT_EQ(0, futex_result(futex_trylock_pi(&s->futex)));
 	ASSERT_EQ(sys_gettid(), futex_word(&s->futex));
-	ASSERT_EQ(0, futex_unlock_pi(&s->futex, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(&s->futex, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, futex_word(&s->futex));
 	free(s);
 }

@@ -53,9 +53,9 @@ static void assert_mutex_reusable(struct __test_metadata *_metadata,
 				  uint32_t *mutex)
 {
 	ASSERT_EQ(0, futex_word(mutex));
-	ASSERT_EQ(0, futex_trylock_pi(mutex));
+	ASSERT_EQ(0, futex_result(futex_trylock_pi(mutex)));
 	ASSERT_EQ(sys_gettid(), futex_word(mutex));
-	ASSERT_EQ(0, futex_unlock_pi(mutex, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(mutex, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, futex_word(mutex));
 }
 
@@ -83,7 +83,7 @@ FIXTURE_VARIANT_ADD(requeue_pi_timeout, realtime) {
 FIXTURE_SETUP(requeue_pi_timeout)
 {
 	kmsg_watch_start(&self->kmsg);
-	ASSERT_EQ(0, futex_lock_pi(&self->mutex, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_lock_pi(&self->mutex, NULL, 0, FUTEX_PRIVATE_FLAG)));
 }
 
 FIXTURE_TEARDOWN(requeue_pi_timeout)
@@ -131,7 +131,7 @@ TEST_F(requeue_pi_timeout, timeout_after_requeue)
 	ASSERT_EQ(0, futex_wake(&self->cond, INT_MAX, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->mutex));
 	ASSERT_EQ(0, futex_word(&self->mutex) & FUTEX_OWNER_DIED);
-	ASSERT_EQ(0, futex_unlock_pi(&self->mutex, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(&self->mutex, FUTEX_PRIVATE_FLAG)));
 	assert_mutex_reusable(_metadata, &self->mutex);
 }
 
@@ -193,7 +193,7 @@ FIXTURE_SETUP(requeue_pi_signal)
 
 	kmsg_watch_start(&self->kmsg);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, futex_lock_pi(&self->mutex, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_lock_pi(&self->mutex, NULL, 0, FUTEX_PRIVATE_FLAG)));
 }
 
 FIXTURE_TEARDOWN(requeue_pi_signal)
@@ -229,7 +229,7 @@ TEST_F(requeue_pi_signal, signal_after_requeue)
 	/* Nobody is left queued on cond (a requeue-PI waiter gives EINVAL). */
 	ASSERT_EQ(0, futex_wake(&self->cond, INT_MAX, FUTEX_PRIVATE_FLAG));
 	ASSERT_EQ(sys_gettid(), futex_owner(&self->mutex));
-	ASSERT_EQ(0, futex_unlock_pi(&self->mutex, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_unlock_pi(&self->mutex, FUTEX_PRIVATE_FLAG)));
 	assert_mutex_reusable(_metadata, &self->mutex);
 }
 

@@ -354,7 +354,7 @@ static enum try_result one_try(struct __test_metadata *_metadata,
 		w->op = FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME;
 	}
 	__atomic_store_n(&signals_handled, 0, __ATOMIC_RELEASE);
-	ASSERT_EQ(0, futex_lock_pi(&self->futex, NULL, 0, FUTEX_PRIVATE_FLAG));
+	ASSERT_EQ(0, futex_result(futex_lock_pi(&self->futex, NULL, 0, FUTEX_PRIVATE_FLAG)));
 	ASSERT_EQ(0, pi_locker_start(w));
 
 	*why = "the waiter blocked before its deadline";
