@@ -77,6 +77,23 @@ cell_run_dir() {
 	fi
 }
 
+# cell_image RUN, cell_config RUN: the kernel a booted cell booted and its
+# config, in its run directory RUN (after cell and arch_conf).
+cell_image() {
+	if [ "$tree" = debian-rt ]; then
+		echo "$1/kernel/image"
+	else
+		echo "$1/$(basename "$BOOT_IMAGE")"
+	fi
+}
+cell_config() {
+	if [ "$tree" = debian-rt ]; then
+		echo "$1/kernel/config"
+	else
+		echo "$1/config"
+	fi
+}
+
 # cell_run OUT [VAR=VALUE...]: make run in the cell's state (after cell),
 # e.g. NOBOOT=1 to stop before the boot.
 cell_run() {

@@ -70,19 +70,15 @@ package() {
 	cell "$name"
 	arch_conf "$arch"
 	run=$(cell_run_dir "$out") dir=$lava/$name
-	image=$(basename "$BOOT_IMAGE")
-	[ "$tree" = debian-rt ] && image=kernel/image
-	for f in "$image" initramfs.cpio initramfs.cpio.tests verdict-args; do
-		[ -f "$run/$f" ] || die "$name: missing artifact $run/$f (make lava CELLS=$name builds it; make check leaves it)"
+	image=$(cell_image "$run")
+	for f in "$image" "$(cell_config "$run")" "$run/initramfs.cpio" "$run/initramfs.cpio.tests" "$run/verdict-args"; do
+		[ -f "$f" ] || die "$name: missing artifact $f (make lava CELLS=$name builds it; make check leaves it)"
 	done
-	f=$run/config
-	[ -f "$f" ] || f=$run/kernel/config
-	[ -f "$f" ] || die "$name: missing artifact $run/config"
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp "$run/$image" "$dir/$(basename "$image")"
+	cp "$image" "$dir/$(basename "$image")"
 	cp "$run/initramfs.cpio" "$run/verdict-args" "$dir/"
-	cp "$f" "$dir/config"
+	cp "$(cell_config "$run")" "$dir/config"
 	slowest=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$run/initramfs.cpio.tests")
 	# Machine and CPU go in the job's context and among its options:
 	# LAVA's stock qemu template writes the context's only for arm64 (for
