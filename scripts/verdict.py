@@ -171,10 +171,19 @@ def check_results(log, problems):
         problems.append(f"garbled result line: {line[:120]}")
 
 
+DISABLED_IRQ = re.compile(r"\bDisabling IRQ #(\d+)$")
+
+
 def guest_state(log, qemu_rc):
     if qemu_rc == 125 or not log.lines:
         return "silent: it printed nothing on its console (scripts/boot-qemu.sh, SILENCE)"
     if qemu_rc in (124, 137):
+        # genirq's spurious-IRQ detector switched a line off; when it is
+        # the console's, the guest's output stops there (BOOT-RELIABILITY.md).
+        irq = next((m.group(1) for m in map(DISABLED_IRQ.search, log.lines) if m), None)
+        if irq:
+            return (f"hung (killed after the time limit); the kernel had disabled IRQ {irq} "
+                    "as spurious (\"nobody cared\"), and a console on it stops")
         return "hung (killed after the time limit)"
     if any("Kernel panic" in line for line in log.lines):
         return "panicked"
