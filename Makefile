@@ -9,7 +9,7 @@ DEBUG   ?= 0
 SMP     ?= 2
 MEM     ?= 1024
 ACCEL   ?= auto
-export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC KIMAGE LOCK_DEBUG TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL MATRIX CELLS LAVA_URL
+export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC KIMAGE LOCK_DEBUG TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL MATRIX CELLS LAVA_URL DRYRUN
 
 .PHONY: help run check selftest host-test bench soak apply unapply mbox lava lava-run lava-matrix clean
 help:
@@ -43,7 +43,8 @@ help:
 	@echo '  TIMEOUT=S              wall-clock limit of one guest (default 900)'
 	@echo '  BOOTS=N CONTROL=1      bench: boots per side; unpatched on both sides (A/A)'
 	@echo '  MAINLINE=1 PERF=1      bench: 6.12-rt as a third side; also perf bench futex lock-pi'
-	@echo '  MATRIX=FILE            mbox: the make check result to quote (default $$(OUT)/matrix.md)'
+	@echo '  MATRIX=DIR             mbox: the make check results to quote (default $$(OUT)/cells)'
+	@echo '  DRYRUN=1               run: write the QEMU command (RUNDIR/qemu-cmd), do not boot'
 	@echo '  CELLS="a b"            check, lava: only these cells of the matrix'
 	@echo '  LAVA_URL=URL           lava: where a lab fetches $$(OUT)/lava (default file://)'
 

@@ -9,6 +9,15 @@
  * printed indented beneath (a KTAP subtest), and the kernel records it
  * caused are printed as "# kmsg:" lines. Then the guest powers off.
  *
+ * Everything /init prints is a record of its own on the console (see
+ * record()): framed with a number chosen at boot, a sequence number and a
+ * checksum, its bytes escaped. The host (scripts/verdict.py) reads only
+ * such records as the runner's: no program output (it is always inside a
+ * record, escaped) and no kernel message (it is never framed) can pass for
+ * one, and a record that a kernel message cut in two fails its checksum.
+ * Before each result a "# facts:" record states what the runner saw, as
+ * key=value pairs, for the host to judge instead of the result's wording.
+ *
  * /tests/list holds one program a line: "NAME TIMEOUT PATH [ARG...]".
  * The first result is the boot: the kernel log up to /init must be clean.
  *
@@ -26,10 +35,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <termios.h>
+#include <sys/klog.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/reboot.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,7 +65,6 @@ static int kmsg_fd = -1;
 
 #include "../tools/testing/selftests/futex-pi/kmsg_alarms.h"
 
-/* Write one whole line with one write(), so the console keeps it whole. */
 /*
  * What we print goes to a queue, written to the console as fast as it
  * takes it. The serial console of an emulated guest is slow: while a
@@ -80,7 +94,11 @@ static void out_pump(void)
 	outq_head = outq_len = 0;
 }
 
-/* Write the whole queue, waiting for the console. */
+/*
+ * Write the whole queue, waiting for the console, and wait until it has
+ * sent it: what the kernel writes to the console next (a sysrq header, a
+ * user's emergency record) cannot cut one of our records then.
+ */
 static void out_flush(void)
 {
 	while (outq_len > outq_head) {
@@ -89,23 +107,12 @@ static void out_flush(void)
 		poll(&pf, 1, 1000);
 		out_pump();
 	}
+	tcdrain(con_fd);
 }
 
-/* Queue one whole line, so that the console keeps it whole. */
-static void out(const char *fmt, ...)
+/* Queue N bytes for the console, whole. */
+static void queue(const char *buf, size_t n)
 {
-	char buf[LINE_MAX_LEN + 64];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if (n > (int)sizeof(buf) - 2)
-		n = sizeof(buf) - 2;
-	buf[n++] = '\n';
 	if (outq_head && outq_head == outq_len)
 		outq_head = outq_len = 0;
 	if (outq_len + n > outq_cap) {
@@ -130,12 +137,116 @@ static void out(const char *fmt, ...)
 	out_pump();
 }
 
+static unsigned long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* CRC-32 (IEEE 802.3, as Python's zlib.crc32). */
+static uint32_t crc32(uint32_t crc, const unsigned char *p, size_t len)
+{
+	int i;
+
+	crc = ~crc;
+	while (len--) {
+		crc ^= *p++;
+		for (i = 0; i < 8; i++)
+			crc = (crc >> 1) ^ (0xedb88320 & -(crc & 1));
+	}
+	return ~crc;
+}
+
+/*
+ * The frame of every record: "~" NONCE SEQ CRC " " PAYLOAD, the first
+ * three as 8 hex digits each (a fixed width: a KTAP reader that strips a
+ * line prefix of the length it saw before "TAP version" reads the rest).
+ * NONCE is drawn at boot and never written anywhere a program can read
+ * it; SEQ counts from 0; CRC covers NONCE, SEQ and PAYLOAD. In PAYLOAD a
+ * byte outside printable ASCII, and the backslash, is written "\xNN".
+ */
+static char nonce[9];
+static unsigned int rec_seq;
+
+static void nonce_init(void)
+{
+	uint32_t n = 0;
+
+	if (getrandom(&n, sizeof(n), GRND_NONBLOCK) != sizeof(n)) {
+		int fd = open("/dev/urandom", O_RDONLY);
+
+		if (fd < 0 || read(fd, &n, sizeof(n)) != sizeof(n))
+			n = (uint32_t)(now_ns() ^ (now_ns() << 17));
+		if (fd >= 0)
+			close(fd);
+	}
+	snprintf(nonce, sizeof(nonce), "%08x", n);
+}
+
+/* Queue one record of the payload P (LEN bytes, any bytes). */
+static void record(const char *p, size_t len)
+{
+	static char buf[4 * LINE_MAX_LEN + 64];
+	size_t n = 26, i;
+
+	if (len > LINE_MAX_LEN)
+		len = LINE_MAX_LEN;
+	for (i = 0; i < len; i++) {
+		unsigned char c = p[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[n++] = c;
+		else
+			n += sprintf(buf + n, "\\x%02x", c);
+	}
+	buf[0] = '~';
+	memcpy(buf + 1, nonce, 8);
+	sprintf(buf + 9, "%08x", rec_seq++);
+	sprintf(buf + 17, "%08x", crc32(crc32(0, (unsigned char *)buf + 1, 16),
+					(unsigned char *)buf + 26, n - 26));
+	buf[25] = ' ';
+	buf[n++] = '\n';
+	queue(buf, n);
+}
+
+/* Queue one record, formatted. */
+static void out(const char *fmt, ...)
+{
+	char buf[LINE_MAX_LEN + 64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	record(buf, n);
+}
+
 static double now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Write TEXT to the file PATH; 0 or -errno. */
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, strlen(text)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
 }
 
 static void setup(void)
@@ -167,7 +278,20 @@ static void setup(void)
 		con_fd = fd;
 	kmsg_fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	setenv("PATH", "/tests:/bin", 1);
-
+	nonce_init();
+	/*
+	 * From here on the kernel writes only emergencies to the console
+	 * (a panic or an oops raises the level again by itself): this runner
+	 * relays every record from /dev/kmsg, and a kernel line written into
+	 * the middle of one of our records would cut it.
+	 */
+	klogctl(8, NULL, 1);	/* SYSLOG_ACTION_CONSOLE_LEVEL */
+	/*
+	 * The kernel's report of a process killed by a fault ("segfault at")
+	 * is rate limited by this setting on x86 (arm64's has a limit of its
+	 * own): report every one.
+	 */
+	write_file("/proc/sys/kernel/printk_ratelimit", "0");
 }
 
 static void load_list(const char *path)
@@ -223,6 +347,8 @@ static void load_list(const char *path)
 struct kscan {
 	int bad;			/* complaints seen */
 	char first_bad[512];
+	int crashes;			/* processes killed by a fault */
+	char first_crash[512];
 	unsigned long long lost;	/* records lost */
 	int loud;			/* print records as they come */
 	int dumping;			/* we asked for task stacks */
@@ -242,7 +368,7 @@ static void kscan_flush(struct kscan *k)
 	char *p;
 
 	if (k->hidden)
-		out("# kmsg: (%zu earlier records not shown)", k->hidden);
+		out("# kmsg(hidden): %zu earlier records not shown", k->hidden);
 	for (p = kept; p < kept + k->used; p += strlen(p) + 1)
 		out("%s", p);
 	k->used = 0;
@@ -250,15 +376,36 @@ static void kscan_flush(struct kscan *k)
 	k->hidden = 0;
 }
 
-/* Read every record available now. */
+/*
+ * A kernel record that says a user process was killed by a fault: x86's
+ * "NAME[PID]: segfault at ..." and "traps: NAME[PID] ...", arm64's
+ * "NAME[PID]: unhandled exception: ...". NAME is the process's own
+ * choice, so only what follows it is looked at.
+ */
+static int user_crash(const char *text)
+{
+	const char *p = strstr(text, "]: ");
+
+	if (!strncmp(text, "traps: ", 7))
+		return 1;
+	return p && (!strncmp(p + 3, "segfault at ", 12) ||
+		     !strncmp(p + 3, "unhandled exception", 19));
+}
+
+/*
+ * Read every record available now. Each is relayed as "# kmsg(CLASS):
+ * TEXT": alarm (a complaint of the kernel, kmsg_alarm()), crash (a user
+ * process killed by a fault), kernel (any other record of the kernel's)
+ * or user (written by a process); a gap as "# kmsg(lost): N before SEQ".
+ */
 static void kscan_read(struct kscan *k)
 {
 	static char rec[16384];
 	char line[LINE_MAX_LEN + 32];
 	unsigned long long seq;
 	unsigned int prio;
-	size_t i, len;
-	int kernel;
+	const char *class;
+	size_t len;
 	char *text;
 
 	if (kmsg_fd < 0)
@@ -275,37 +422,36 @@ static void kscan_read(struct kscan *k)
 			continue;
 		if (seq > next_seq) {
 			k->lost += seq - next_seq;
-			snprintf(line, sizeof(line),
-				 "# kmsg: (%llu records lost before seq %llu)",
-				 seq - next_seq, seq);
 			if (!k->loud)
 				kscan_flush(k);
 			k->loud = 1;
-			out("%s", line);
+			out("# kmsg(lost): %llu before %llu", seq - next_seq, seq);
 		}
 		next_seq = seq + 1;
 
 		text = strchr(rec, ';');
 		text = text ? text + 1 : rec;
 		text[strcspn(text, "\n")] = '\0';
-		kernel = (prio >> 3) == 0;
+		if ((prio >> 3) != 0)
+			class = "user";
+		else if (user_crash(text))
+			class = "crash";
 		/* The stacks we asked for are not the kernel's complaint. */
-		if (kernel && !(k->dumping && !strncasecmp(text, "Call trace:", 11))) {
-			for (i = 0; i < ARRAY_SIZE(kmsg_alarms); i++) {
-				if (strstr(text, kmsg_alarms[i]))
-					break;
-			}
-			if (i < ARRAY_SIZE(kmsg_alarms)) {
-				if (!k->bad++)
-					snprintf(k->first_bad, sizeof(k->first_bad),
-						 "%.400s", text);
-				if (!k->loud)
-					kscan_flush(k);
-				k->loud = 1;
-			}
+		else if (kmsg_alarm(text) &&
+			 !(k->dumping && !strncasecmp(text, "Call trace:", 11)))
+			class = "alarm";
+		else
+			class = "kernel";
+		if (!strcmp(class, "alarm") && !k->bad++)
+			snprintf(k->first_bad, sizeof(k->first_bad), "%.400s", text);
+		if (!strcmp(class, "crash") && !k->crashes++)
+			snprintf(k->first_crash, sizeof(k->first_crash), "%.400s", text);
+		if ((!strcmp(class, "alarm") || !strcmp(class, "crash")) && !k->loud) {
+			kscan_flush(k);
+			k->loud = 1;
 		}
-		snprintf(line, sizeof(line), "# kmsg%s: %.*s",
-			 kernel ? "" : "(user)", LINE_MAX_LEN, text);
+		snprintf(line, sizeof(line), "# kmsg(%s): %.*s", class,
+			 LINE_MAX_LEN, text);
 		if (k->loud) {
 			out("%s", line);
 			continue;
@@ -332,11 +478,31 @@ static void kscan_show(struct kscan *k)
 	k->loud = 1;
 }
 
-/* A live user process other than /init, or 0. */
+/*
+ * /proc, mounted again if a program unmounted it (or mounted something
+ * over it): the runner finds leftovers there. Returns 1 if it had to.
+ */
+static int proc_again(void)
+{
+	struct statfs sf;
+
+	if (!statfs("/proc", &sf) && sf.f_type == 0x9fa0)	/* PROC_SUPER_MAGIC */
+		return 0;
+	umount2("/proc", MNT_DETACH);
+	mount("proc", "/proc", "proc", 0, NULL);
+	return 1;
+}
+
+/*
+ * A user process other than /init that still runs: alive, or a zombie
+ * whose threads live on (a thread group leader that exited while another
+ * thread did not). Its name goes to COMM.
+ */
 static int user_process(const char *pid, char *comm, size_t commlen)
 {
-	char path[300], buf[512], *p, state = 0;
+	char path[300], buf[1024], *p, *open_paren, state = 0;
 	unsigned long flags = 0;
+	long threads = 0;
 	ssize_t n;
 	int fd;
 
@@ -351,54 +517,78 @@ static int user_process(const char *pid, char *comm, size_t commlen)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	/* "pid (comm) state ppid pgrp session tty tpgid flags ..." */
+	/* "pid (comm) state ppid pgrp session tty tpgid flags (10..19) threads" */
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+	open_paren = strchr(buf, '(');
+	if (!p || !open_paren ||
+	    sscanf(p + 2, "%c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %ld",
+		   &state, &flags, &threads) != 3)
 		return 0;
-	if (flags & 0x00200000 || state == 'Z')	/* PF_KTHREAD, or dead */
+	if (flags & 0x00200000)		/* PF_KTHREAD */
 		return 0;
-	snprintf(comm, commlen, "%.*s", (int)(p - strchr(buf, '(') - 1),
-		 strchr(buf, '(') + 1);
+	if ((state == 'Z' || state == 'X') && threads <= 1)
+		return 0;		/* dead: reaped below */
+	snprintf(comm, commlen, "%.*s%s", (int)(p - open_paren - 1), open_paren + 1,
+		 state == 'Z' ? "(zombie leader)" : "");
 	return 1;
 }
 
-/*
- * Kill every process but /init and reap them (and any zombie). /init is
- * PID 1: orphans are its children. Returns how many were still alive;
- * their names go to @names.
- */
-static int kill_leftovers(char *names, size_t len)
+/* The user processes still running; the first names go to NAMES. */
+static int scan_processes(char *names, size_t len)
 {
 	char comm[64];
 	struct dirent *d;
-	int n = 0, i;
+	int n = 0;
 	DIR *dir;
 
-	names[0] = '\0';
+	if (names)
+		names[0] = '\0';
 	dir = opendir("/proc");
-	if (dir) {
-		while ((d = readdir(dir))) {
-			if (d->d_name[0] < '1' || d->d_name[0] > '9')
-				continue;
-			if (!user_process(d->d_name, comm, sizeof(comm)))
-				continue;
-			if (n++ < 8)
-				snprintf(names + strlen(names), len - strlen(names),
-					 "%s%s", names[0] ? "," : "", comm);
-		}
-		closedir(dir);
+	if (!dir)
+		return 0;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] < '1' || d->d_name[0] > '9')
+			continue;
+		if (!user_process(d->d_name, comm, sizeof(comm)))
+			continue;
+		if (names && n++ < 8)
+			snprintf(names + strlen(names), len - strlen(names),
+				 "%s%s", names[0] ? "," : "", comm);
+		else if (!names)
+			n++;
 	}
-	if (n)
-		kill(-1, SIGKILL);
-	/* Reap; give up after 5 s (a task stuck in the kernel). */
-	for (i = 0; i < 500; i++) {
-		pid_t r = waitpid(-1, NULL, WNOHANG);
+	closedir(dir);
+	return n;
+}
 
-		if (r < 0 || (r == 0 && !n))
-			break;
-		if (r == 0)
-			usleep(10000);
+static void reap(void)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+}
+
+/*
+ * Kill every process but /init and reap them, until none is left or 30 s
+ * have passed (thousands of processes take a while to die; a task stuck
+ * in the kernel never does). /init is PID 1: orphans are its children.
+ * Returns how many there were at first (their first names go to NAMES);
+ * *UNDEAD gets how many were still there at the end.
+ */
+static int kill_leftovers(char *names, size_t len, int *undead)
+{
+	double deadline = now() + 30;
+	int n, left;
+
+	reap();
+	n = scan_processes(names, len);
+	left = n;
+	while (left && now() < deadline) {
+		kill(-1, SIGKILL);
+		usleep(20000);
+		reap();
+		left = scan_processes(NULL, 0);
 	}
+	*undead = left;
 	return n;
 }
 
@@ -417,32 +607,93 @@ static void dump_tasks(void)
 	close(fd);
 }
 
-/* Append the kernel's part of a verdict to @why. */
-static void kernel_why(const struct kscan *k, char *why, size_t len)
+/* Append "; " (unless WHY is empty) and a formatted reason to WHY. */
+static void because(char *why, size_t len, const char *fmt, ...)
 {
 	size_t n = strlen(why);
+	va_list ap;
 
-	if (k->bad)
-		n += snprintf(why + n, len - n, "%skernel: %s", n ? "; " : "",
-			      k->first_bad);
-	if (k->lost && n < len)
-		snprintf(why + n, len - n, "%skernel log: %llu records lost",
-			 n ? "; " : "", k->lost);
+	if (n + 3 >= len)
+		return;
+	if (n) {
+		strcpy(why + n, "; ");
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(why + n, len - n, fmt, ap);
+	va_end(ap);
 }
+
+/* Append the kernel's part of a verdict to WHY. */
+static void kernel_why(const struct kscan *k, char *why, size_t len)
+{
+	if (k->bad)
+		because(why, len, "kernel: %s", k->first_bad);
+	if (k->crashes)
+		because(why, len, "a process crashed: %s", k->first_crash);
+	if (k->lost)
+		because(why, len, "kernel log: %llu records lost", k->lost);
+}
+
+/* What a program said of itself in KTAP, at its top level. */
+struct selfreport {
+	int plan;		/* its "1..N", or -1 */
+	int results;		/* its "ok"/"not ok" lines */
+	int failed;		/* its "not ok" lines */
+	int bailed;		/* it printed "Bail out!" */
+	char first_failed[256];
+	char skip_reason[256];	/* of "1..0 # SKIP" or its last SKIP */
+};
 
 struct result {
 	int status;		/* wait status */
 	int timed_out;
-	int leftovers;
+	int leftovers, undead;
 	char leftover_names[256];
+	int proc_unmounted;
 	double secs;
+	struct selfreport self;
 };
 
-/* The first "not ok" result the running program printed itself. */
-static char self_failed[256];
+/*
+ * Read one line of a program's output as KTAP. Control characters are
+ * dropped first: a "\r" or a NUL in front of "not ok" does not hide it.
+ * Only unindented lines are the program's own results.
+ */
+static void self_line(struct selfreport *s, const char *raw, size_t len)
+{
+	char line[LINE_MAX_LEN];
+	const char *hash;
+	size_t i, n = 0;
+	int num;
+
+	for (i = 0; i < len && n < sizeof(line) - 1; i++) {
+		if ((unsigned char)raw[i] >= 0x20 && raw[i] != 0x7f)
+			line[n++] = raw[i];
+	}
+	line[n] = '\0';
+	hash = strstr(line, " # SKIP");
+	if (!strncmp(line, "Bail out!", 9))
+		s->bailed = 1;
+	else if (sscanf(line, "1..%d", &num) == 1 && s->plan < 0)
+		s->plan = num;
+	else if (sscanf(line, "not ok %d", &num) == 1) {
+		s->results++;
+		if (!s->failed++)
+			snprintf(s->first_failed, sizeof(s->first_failed), "%.200s", line);
+	} else if (sscanf(line, "ok %d", &num) == 1)
+		s->results++;
+	else
+		hash = NULL;
+	if (hash && !strncmp(line, "1..", 3))
+		hash = strstr(line, "# SKIP") - 1;
+	if (hash)
+		snprintf(s->skip_reason, sizeof(s->skip_reason), "%.200s",
+			 hash[7] == ' ' ? hash + 8 : hash + 7);
+}
 
 /* Copy a program's output, indented, a whole line at a time. */
-static ssize_t copy_output(int fd, char *line, size_t *linelen)
+static ssize_t copy_output(int fd, char *line, size_t *linelen, struct selfreport *s)
 {
 	char buf[LINE_MAX_LEN];
 	ssize_t n, i;
@@ -450,11 +701,9 @@ static ssize_t copy_output(int fd, char *line, size_t *linelen)
 	n = read(fd, buf, sizeof(buf));
 	for (i = 0; i < n; i++) {
 		if (buf[i] == '\n' || *linelen == LINE_MAX_LEN - 1) {
-			line[*linelen] = '\0';
-			out("    %s", line);
-			if (!self_failed[0] && !strncmp(line, "not ok ", 7))
-				snprintf(self_failed, sizeof(self_failed), "%.200s", line);
-			*linelen = 0;
+			record(line, *linelen);
+			self_line(s, line + 4, *linelen - 4);
+			*linelen = 4;
 			if (buf[i] == '\n')
 				continue;
 		}
@@ -471,13 +720,13 @@ static ssize_t copy_output(int fd, char *line, size_t *linelen)
 static int run_one(struct test *t, struct kscan *k, struct result *r)
 {
 	double start = now(), deadline = start + t->timeout;
-	char line[LINE_MAX_LEN];
-	size_t linelen = 0;
+	char line[LINE_MAX_LEN + 4] = "    ";
+	size_t linelen = 4;
 	int pfd[2], exited = 0, pipe_open = 1, i;
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
-	self_failed[0] = '\0';
+	r->self.plan = -1;
 	if (pipe(pfd) < 0)
 		return -1;
 	pid = fork();
@@ -485,12 +734,17 @@ static int run_one(struct test *t, struct kscan *k, struct result *r)
 		return -1;
 	if (pid == 0) {
 		char dir[LINE_MAX_LEN], *slash;
+		int null = open("/dev/null", O_RDONLY);
 
 		setsid();
+		/* Not the console: what a program writes there is not ours. */
+		dup2(null, STDIN_FILENO);
 		dup2(pfd[1], STDOUT_FILENO);
 		dup2(pfd[1], STDERR_FILENO);
 		close(pfd[0]);
 		close(pfd[1]);
+		if (null > 2)
+			close(null);
 		/* Programs find their helpers next to themselves. */
 		snprintf(dir, sizeof(dir), "%s", t->argv[0]);
 		slash = strrchr(dir, '/');
@@ -517,6 +771,7 @@ static int run_one(struct test *t, struct kscan *k, struct result *r)
 		if (left <= 0) {
 			r->timed_out = 1;
 			k->dumping = 1;
+			out_flush();
 			dump_tasks();
 			kscan_show(k);
 			kill(-pid, SIGKILL);
@@ -528,7 +783,7 @@ static int run_one(struct test *t, struct kscan *k, struct result *r)
 		if (pf[1].revents & POLLIN)
 			kscan_read(k);
 		if (pf[0].revents & POLLIN)
-			copy_output(pfd[0], line, &linelen);
+			copy_output(pfd[0], line, &linelen, &r->self);
 		else if (pf[0].revents)
 			pipe_open = 0;	/* every writer closed it */
 		out_pump();
@@ -540,16 +795,20 @@ static int run_one(struct test *t, struct kscan *k, struct result *r)
 			usleep(10000);
 	}
 	/*
-	 * Leftovers (children in other sessions or process groups) die first,
-	 * so that the output they hold open ends; then whatever is buffered
-	 * is copied, without waiting for more.
+	 * Leftovers (children in other sessions or process groups, threads
+	 * of an exited leader) die first, so that the output they hold open
+	 * ends; then whatever is buffered is copied, without waiting for
+	 * more. What the kernel logged until they were gone is this
+	 * program's.
 	 */
-	r->leftovers = kill_leftovers(r->leftover_names, sizeof(r->leftover_names));
-	while (copy_output(pfd[0], line, &linelen) > 0)
+	r->proc_unmounted = proc_again();
+	r->leftovers = kill_leftovers(r->leftover_names, sizeof(r->leftover_names),
+				      &r->undead);
+	while (copy_output(pfd[0], line, &linelen, &r->self) > 0)
 		;
-	if (linelen) {
-		line[linelen] = '\0';
-		out("    %s", line);
+	if (linelen > 4) {
+		record(line, linelen);
+		self_line(&r->self, line + 4, linelen - 4);
 	}
 	close(pfd[0]);
 	r->secs = now() - start;
@@ -559,10 +818,12 @@ static int run_one(struct test *t, struct kscan *k, struct result *r)
 
 /*
  * Lock debugging switches itself off after its first report, or when the
- * kernel is tainted; the assertions the tests rely on are dead then.
- * Returns 1 if it is still on, 0 if off, -1 if this kernel has none.
+ * kernel is tainted, and prove_locking can be switched off by hand
+ * (/sys/module/lockdep/parameters); the assertions the tests rely on are
+ * dead then. Returns 1 if it is still on, 0 if off (WHY says how), -1 if
+ * this kernel has none.
  */
-static int debug_locks_on(void)
+static int lock_debugging_on(char *why, size_t len)
 {
 	char buf[8192], *p;
 	ssize_t n;
@@ -579,13 +840,45 @@ static int debug_locks_on(void)
 	p = strstr(buf, "debug_locks:");
 	if (!p)
 		return -1;
-	return atoi(p + strlen("debug_locks:")) ? 1 : 0;
+	if (!atoi(p + strlen("debug_locks:"))) {
+		snprintf(why, len, "debug_locks is 0: %s",
+			 "lock debugging switched itself off, its checks are dead");
+		return 0;
+	}
+	fd = open("/sys/module/lockdep/parameters/prove_locking", O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf, 8);
+		close(fd);
+		if (n > 0 && (buf[0] == 'N' || buf[0] == '0')) {
+			snprintf(why, len, "prove_locking is off: %s",
+				 "lockdep's checks are dead although debug_locks is 1");
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * The facts behind a result, as data: the host judges these, not the
+ * wording of the result line. Printed before the result.
+ */
+static void facts(const char *name, const struct result *r, const struct kscan *k)
+{
+	int st = r->status;
+
+	out("# facts: %s exit=%d signal=%d timeout=%d alarms=%d crashes=%d lost=%llu leftovers=%d undead=%d proc_unmounted=%d plan=%d results=%d self_failed=%d bailed=%d secs=%.1f",
+	    name, WIFEXITED(st) ? WEXITSTATUS(st) : -1, WIFSIGNALED(st) ? WTERMSIG(st) : 0,
+	    r->timed_out, k->bad, k->crashes, k->lost, r->leftovers, r->undead,
+	    r->proc_unmounted, r->self.plan, r->self.results, r->self.failed,
+	    r->self.bailed, r->secs);
 }
 
 int main(void)
 {
 	int pass = 0, fail = 0, skip = 0, i, dl;
-	char boot_why[1024];
+	char why[1024], dlwhy[256];
+	struct result none = { 0 };
+	struct utsname uts;
 	struct kscan k;
 
 	setup();
@@ -593,16 +886,20 @@ int main(void)
 
 	out("TAP version 13");
 	out("1..%d", ntests + 2);
+	if (!uname(&uts))
+		out("# uname: %s %s %s", uts.release, uts.machine, uts.version);
 
 	kscan_begin(&k);
 	kscan_read(&k);
-	boot_why[0] = '\0';
-	kernel_why(&k, boot_why, sizeof(boot_why));
+	why[0] = '\0';
+	kernel_why(&k, why, sizeof(why));
+	none.self.plan = -1;
+	facts("boot", &none, &k);
 	if (kmsg_fd < 0) {
 		out("not ok 1 boot # cannot read /dev/kmsg: %s", strerror(errno));
 		fail++;
-	} else if (boot_why[0]) {
-		out("not ok 1 boot # %s", boot_why);
+	} else if (why[0]) {
+		out("not ok 1 boot # %s", why);
 		fail++;
 	} else {
 		out("ok 1 boot");
@@ -611,54 +908,74 @@ int main(void)
 
 	for (i = 0; i < ntests; i++) {
 		struct test *t = &tests[i];
-		char why[1024] = "";
 		struct result r;
 		int st;
 
+		why[0] = '\0';
 		out("# runner: %s: starting (limit %d s)", t->name, t->timeout);
+		out_flush();
 		kscan_begin(&k);
 		if (run_one(t, &k, &r) < 0)
-			snprintf(why, sizeof(why), "cannot start: %s", strerror(errno));
+			because(why, sizeof(why), "cannot start: %s", strerror(errno));
 		st = r.status;
-		if (why[0])
-			;
-		else if (r.timed_out)
-			snprintf(why, sizeof(why), "TIMEOUT after %d s", t->timeout);
+		if (r.timed_out)
+			because(why, sizeof(why), "TIMEOUT after %d s", t->timeout);
 		else if (WIFSIGNALED(st))
-			snprintf(why, sizeof(why), "killed by signal %d", WTERMSIG(st));
+			because(why, sizeof(why), "killed by signal %d", WTERMSIG(st));
 		else if (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 4)
-			snprintf(why, sizeof(why), "exit status %d", WEXITSTATUS(st));
-		else if (self_failed[0])
+			because(why, sizeof(why), "exit status %d", WEXITSTATUS(st));
+		else if (r.self.failed)
 			/* Its exit status does not see its own failure. */
-			snprintf(why, sizeof(why), "exit status %d but it printed \"%s\"",
-				 WEXITSTATUS(st), self_failed);
+			because(why, sizeof(why), "exit status %d but it printed \"%s\"",
+				WEXITSTATUS(st), r.self.first_failed);
+		if (r.self.bailed)
+			because(why, sizeof(why), "it printed \"Bail out!\"");
+		if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && r.self.plan >= 0 &&
+		    r.self.plan != r.self.results)
+			because(why, sizeof(why), "exit status 0 but %d result(s) of its plan 1..%d",
+				r.self.results, r.self.plan);
 		if (r.leftovers)
-			snprintf(why + strlen(why), sizeof(why) - strlen(why),
-				 "%sleft %d process(es) running: %s", why[0] ? "; " : "",
-				 r.leftovers, r.leftover_names);
+			because(why, sizeof(why), "left %d process(es) running: %s%s",
+				r.leftovers, r.leftover_names,
+				r.undead ? " (some would not die)" : "");
+		if (r.proc_unmounted)
+			because(why, sizeof(why), "/proc was unmounted (mounted again)");
 		kernel_why(&k, why, sizeof(why));
+		facts(t->name, &r, &k);
+		out("# runner: %s: done in %.1f s", t->name, r.secs);
 
 		if (why[0]) {
-			out("not ok %d %s # %s (%.1f s)", i + 2, t->name, why, r.secs);
+			out("not ok %d %s # %s", i + 2, t->name, why);
 			fail++;
 		} else if (WEXITSTATUS(st) == 4) {
-			out("ok %d %s # SKIP (%.1f s)", i + 2, t->name, r.secs);
+			out("ok %d %s # SKIP %s", i + 2, t->name, r.self.skip_reason[0] ?
+			    r.self.skip_reason : "(exit status 4, no reason printed)");
 			skip++;
 		} else {
-			out("ok %d %s (%.1f s)", i + 2, t->name, r.secs);
+			out("ok %d %s", i + 2, t->name);
 			pass++;
 		}
 		out_flush();
 	}
 
-	dl = debug_locks_on();
-	if (dl == 1) {
-		out("ok %d lock-debugging # debug_locks is still 1", ntests + 2);
-		pass++;
-	} else if (dl == 0) {
-		out("not ok %d lock-debugging # debug_locks is 0: %s", ntests + 2,
-		    "lock debugging switched itself off, its checks are dead");
+	/*
+	 * The last result: lock debugging still on, and nothing logged
+	 * since the last program (a record read last, just before power-off).
+	 */
+	why[0] = '\0';
+	kscan_begin(&k);
+	kscan_read(&k);
+	kernel_why(&k, why, sizeof(why));
+	facts("lock-debugging", &none, &k);
+	dl = lock_debugging_on(dlwhy, sizeof(dlwhy));
+	if (dl == 0)
+		because(why, sizeof(why), "%s", dlwhy);
+	if (why[0]) {
+		out("not ok %d lock-debugging # %s", ntests + 2, why);
 		fail++;
+	} else if (dl == 1) {
+		out("ok %d lock-debugging", ntests + 2);
+		pass++;
 	} else {
 		out("ok %d lock-debugging # SKIP no lockdep in this kernel", ntests + 2);
 		skip++;

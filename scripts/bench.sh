@@ -95,13 +95,15 @@ for i in $(seq 1 "$boots"); do
 		rc=0
 		stage "boot $i/$boots: $v" env TIMEOUT=600 "$TOP/scripts/boot-qemu.sh" "$arch" \
 			"$dir/$v.img" "$dir/initrd" "$dir/$v-$i.log" || rc=$?
-		grep -q '^ok [0-9]* futex-pi/futex_pi_bench' "$dir/$v-$i.log" ||
-			die "benchmark run $v $i failed (rc $rc); see $dir/$v-$i.log"
+		"$TOP/scripts/verdict.py" --qemu-rc "$rc" --require futex-pi/futex_pi_bench \
+			--json "$dir/$v-$i.json" "$dir/$v-$i.log" >"$dir/$v-$i.verdict" 2>&1 ||
+			die "benchmark run $v $i failed: $("$TOP/scripts/matrix.py" get "$dir/$v-$i.json" observed); see $dir/$v-$i.log"
 		{
-			sed -n 's/^ *bench: //p' "$dir/$v-$i.log"
+			"$TOP/scripts/verdict.py" --output futex-pi/futex_pi_bench "$dir/$v-$i.log" | sed -n 's/^bench: //p'
 			# perf bench: "Averaged N operations/sec (+- X%), total secs = S"
-			sed -n 's/^ *Averaged \([0-9]*\) operations\/sec.*/perf_futex_lock_pi \1 ops\/s/p' "$dir/$v-$i.log"
-		} | tr -d '\r' >"$dir/$v-$i.txt"
+			[ "$perf" != 1 ] || "$TOP/scripts/verdict.py" --output perf/bench-futex-lock-pi "$dir/$v-$i.log" |
+				sed -n 's/^ *Averaged \([0-9]*\) operations\/sec.*/perf_futex_lock_pi \1 ops\/s/p'
+		} >"$dir/$v-$i.txt"
 		if [ "$perf" = 1 ] && ! grep -q '^perf_futex_lock_pi ' "$dir/$v-$i.txt"; then
 			die "perf bench futex lock-pi gave no figure in run $v $i; see $dir/$v-$i.log"
 		fi

@@ -24,16 +24,17 @@ ok=0 hung=0 other=0 failed=0 t0=$SECONDS
 for i in $(seq 1 "$n"); do
 	rc=0
 	TIMEOUT=$limit "$TOP/scripts/boot-qemu.sh" "$arch" "$image" "$dir/initrd" "$dir/serial.log" || rc=$?
-	if [ "$rc" = 0 ] && grep -q '^# runner: powering off' "$dir/serial.log"; then
+	"$TOP/scripts/verdict.py" --qemu-rc "$rc" --json "$dir/verdict.json" "$dir/serial.log" >/dev/null 2>&1 || true
+	if [ "$("$TOP/scripts/matrix.py" get "$dir/verdict.json" guest)" = finished ]; then
 		ok=$((ok + 1))
-		if grep -q '^not ok 2 ' "$dir/serial.log"; then
+		if [ -n "$prog" ] && [ "$("$TOP/scripts/matrix.py" get "$dir/verdict.json" results.1.ok)" != yes ]; then
 			failed=$((failed + 1))
 			cp "$dir/serial.log" "$dir/failed-$i.log"
 		fi
 	elif [ "$rc" = 124 ]; then
 		hung=$((hung + 1))
 		cp "$dir/serial.log" "$dir/hung-$i.log"
-		log "boot $i hung; last line: $(tail -n 1 "$dir/serial.log" | tr -d '\r')"
+		log "boot $i hung: $("$TOP/scripts/matrix.py" get "$dir/verdict.json" guest)"
 	else
 		other=$((other + 1))
 		cp "$dir/serial.log" "$dir/other-$i.log"

@@ -5,7 +5,9 @@
 # guest printed nothing within SILENCE seconds.
 # Usage: scripts/boot-qemu.sh ARCH IMAGE INITRD LOGFILE
 # Env: SMP (2), MEM (MiB, 1024), ACCEL (auto|kvm|tcg), TIMEOUT (s, 900),
-#      SILENCE (s, 120), APPEND (extra kernel command line)
+#      SILENCE (s, 120), APPEND (extra kernel command line), QEMU_CMD (where
+#      the command is written, default LOGFILE's directory/qemu-cmd), DRYRUN
+#      (1: write it, do not boot)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -15,18 +17,27 @@ command -v "$QEMU" >/dev/null || die "$QEMU not found (run scripts/deps.sh)"
 mem=${MEM:-1024} accel=${ACCEL:-auto} limit=${TIMEOUT:-900}
 
 
+# qemu_cmd ACCEL CPU: the guest's QEMU command, in the array cmd. The
+# options and the command line a LAVA job gives the guest too
+# (guest_qemu_options, guest_cmdline: scripts/lib.sh).
+qemu_cmd() {
+	cmd=("$QEMU" -machine "$QEMU_MACHINE" -cpu "$2" $(guest_qemu_options) $1 -m "$mem"
+	     -display none -monitor none -serial stdio -kernel "$image" -initrd "$initrd"
+	     -append "$(guest_cmdline)")
+}
+
 # KVM only after a short boot proves it works: on nested setups /dev/kvm can
-# exist while guests never get past the firmware. The verdict is cached.
+# exist while guests never get past the firmware. The probe boots this
+# guest under KVM for 20 s and looks for the kernel's or the runner's first
+# words. The verdict is cached.
 kvm_works() {
 	local stamp=$CACHE/kvm-probe-$arch-$(uname -r)
 	[ "$arch" = "$(uname -m | sed 's/aarch64/arm64/')" ] && [ -w /dev/kvm ] || return 1
 	if [ ! -e "$stamp" ]; then
 		log "probing KVM (20 s at most)"
 		mkdir -p "$CACHE"
-		if timeout 20 "$QEMU" -accel kvm -cpu host -smp 1 -m 256 -display none \
-			-monitor none -serial stdio -no-reboot -kernel "$image" \
-			-append "console=$CONSOLE panic=-1" </dev/null 2>&1 |
-			grep -q -m1 'Linux version'; then
+		qemu_cmd "-accel kvm" host
+		if timeout 20 "${cmd[@]}" </dev/null 2>&1 | grep -a -q -m1 -e 'Linux version' -e 'TAP version'; then
 			echo yes >"$stamp"
 		else
 			echo no >"$stamp"
@@ -48,13 +59,23 @@ cpu=$QEMU_CPU
 if [ "$accel_args" = "-accel kvm" ]; then
 	case $cpu in max | max,*) cpu=host ;; esac
 fi
-
-# The options and the command line a LAVA job gives the guest too
-# (guest_qemu_options, guest_cmdline: scripts/lib.sh).
-cmd=("$QEMU" -machine "$QEMU_MACHINE" -cpu "$cpu" $(guest_qemu_options) $accel_args -m "$mem"
-     -display none -monitor none -serial stdio -kernel "$image" -initrd "$initrd"
-     -append "$(guest_cmdline)")
-echo "${cmd[*]}" >"$logfile.cmd"
+qemu_cmd "$accel_args" "$cpu"
+# The command as a runnable artifact (rcutorture's qemu-cmd): QEMU_CMD,
+# default qemu-cmd beside the log. DRYRUN=1 stops here.
+qcmd=${QEMU_CMD:-$(dirname "$logfile")/qemu-cmd}
+{
+	echo "#!/bin/sh"
+	echo "# scripts/boot-qemu.sh: ARCH=$arch ACCEL=$accel SMP=${SMP:-2} MEM=$mem TIMEOUT=$limit"
+	echo "# the serial console goes to stdout (here: $logfile)"
+	printf '%q ' "${cmd[@]}"
+	echo
+} >"$qcmd.tmp"
+chmod +x "$qcmd.tmp"
+mv "$qcmd.tmp" "$qcmd"
+if [ "${DRYRUN:-0}" = 1 ]; then
+	log "DRYRUN=1: not booted; the command is in $qcmd"
+	exit 0
+fi
 # A kernel that prints nothing at all within SILENCE seconds (not a kernel
 # for this machine, or without a driver for $CONSOLE) is stopped then, not
 # after the whole TIMEOUT: exit 125.

@@ -29,11 +29,14 @@ for name in ${CELLS:-$all}; do
 	cell "$name"
 	cell_booted "$tree" "$expect" || die "cell '$name' boots no guest (tree $tree, expect $expect)"
 	arch_conf "$arch"
-	run=$(cell_run_dir "$out")
 	missing=
-	for f in "$(cell_image "$run")" "$(cell_config "$run")" "$run/initramfs.cpio" "$run/verdict-args"; do
-		[ -f "$f" ] || missing=$f
-	done
+	if cell_load "$out"; then
+		for f in "$IMAGE" "$CONFIG" "$INITRAMFS" "$RUN/verdict-args"; do
+			[ -f "$f" ] || missing=$f
+		done
+	else
+		missing=$out/cells/$name.env
+	fi
 	if [ -n "$missing" ]; then
 		[ -z "${CELLS:-}" ] && continue
 		die "$name: missing $missing (make check CELLS=$name leaves it)"
@@ -50,21 +53,20 @@ for i in $(seq 1 "$n"); do
 	for name in $cells; do
 		cell "$name"
 		arch_conf "$arch"
-		run=$(cell_run_dir "$out") dir=$rates/$name
+		cell_load "$out"
+		dir=$rates/$name
 		mkdir -p "$dir"
 		serial=$dir/serial-$i.log rc=0 t=$SECONDS
-		"$TOP/scripts/boot-qemu.sh" "$arch" "$(cell_image "$run")" "$run/initramfs.cpio" \
+		"$TOP/scripts/boot-qemu.sh" "$arch" "$IMAGE" "$INITRAMFS" \
 			"$serial" >"$dir/boot-$i.log" 2>&1 || rc=$?
 		# shellcheck disable=SC2046 # the saved options, a word each
-		verdict=$("$TOP/scripts/verdict.py" $(cat "$run/verdict-args") --qemu-rc "$rc" \
-			--config "$(cell_config "$run")" "$serial" 2>&1) && v=ok || v=FAIL
-		observed=$(echo "$verdict" | sed -n 's/^verdict: [a-zA-Z]*: //p' | tail -n 1)
+		"$TOP/scripts/verdict.py" $(cat "$RUN/verdict-args") --qemu-rc "$rc" --config "$CONFIG" \
+			--json "$dir/verdict-$i.json" "$serial" >"$dir/verdict-$i.log" 2>&1 || true
+		v=FAIL
+		[ "$("$TOP/scripts/matrix.py" get "$dir/verdict-$i.json" met)" = yes ] && v=ok
+		observed=$("$TOP/scripts/matrix.py" get "$dir/verdict-$i.json" observed)
 		echo "$v $((SECONDS - t)) $observed" >>"$dir/verdicts"
-		if [ "$v" = ok ]; then
-			rm -f "$serial"
-		else
-			echo "$verdict" >"$dir/verdict-$i.log"
-		fi
+		[ "$v" = FAIL ] || rm -f "$serial" "$dir/verdict-$i.log"
 		log "cell rates: $name, boot $i of $n: $v ($((SECONDS - t)) s): $observed"
 	done
 done

@@ -22,6 +22,7 @@ matrix_rows() {
 	rt-x86-bug            6.1-rt    x86_64  $((fix - 1))     0     1       bug
 	rt-x86-partial        6.1-rt    x86_64  $fix     0     1       einval
 	rt-x86-fixed          6.1-rt    x86_64  all   0     1       pass
+	runner                runner    x86_64  -     -     -       pass
 	rt-x86-plug           6.1-rt    x86_64  $((uses - 1))     1     1       plug
 	rt-x86-bug-nodebug    6.1-rt    x86_64  0     0     0       stale
 	rt-arm64-bug          6.1-rt    arm64   $((fix - 1))     0     1       bug
@@ -52,50 +53,33 @@ on_demand="rt-x86-bug-nodebug"
 
 # cell_booted TREE EXPECT: the cell boots a guest (it can be a LAVA job).
 cell_booted() {
-	case $1 in selftest | host | patches | lava) return 1 ;; esac
+	case $1 in selftest | host | patches | runner | lava) return 1 ;; esac
 	[ "$2" != builds ]
 }
 
-# cell NAME: set tree arch upto debug lockdbg expect from NAME's row;
-# fail with the list of cells if there is none.
+# cell NAME: set cell_name tree arch upto debug lockdbg expect from NAME's
+# row; fail with the list of cells if there is none.
 cell() {
 	local row
 	row=$(matrix_rows | awk -v n="$1" '$1 == n' | head -n 1)
 	[ -n "$row" ] || die "no cell '$1' in the matrix; the cells are: $(matrix_rows | awk '{print $1}' | paste -sd' ')"
-	read -r _ tree arch upto debug lockdbg expect <<<"$row"
+	read -r cell_name tree arch upto debug lockdbg expect <<<"$row"
 }
 
-# cell_run_dir OUT: where make run leaves the cell's kernel, initramfs and
-# serial log (after cell).
-cell_run_dir() {
-	local nd=
-	[ "$lockdbg" = 0 ] && nd=-nodebug
-	if [ "$tree" = debian-rt ]; then
-		echo "$1/runs/debian-rt-$arch"
-	else
-		echo "$1/runs/$tree-$arch-upto$upto-debug$debug$nd"
-	fi
-}
-
-# cell_image RUN, cell_config RUN: the kernel a booted cell booted and its
-# config, in its run directory RUN (after cell and arch_conf).
-cell_image() {
-	if [ "$tree" = debian-rt ]; then
-		echo "$1/kernel/image"
-	else
-		echo "$1/$(basename "$BOOT_IMAGE")"
-	fi
-}
-cell_config() {
-	if [ "$tree" = debian-rt ]; then
-		echo "$1/kernel/config"
-	else
-		echo "$1/config"
-	fi
+# cell_load OUT: load what make run left for the cell (after cell): the
+# variables of its run.env (RUN, IMAGE, CONFIG, INITRAMFS, SERIAL,
+# QEMU_RC, VERDICT; scripts/run.sh). Fails if the cell has no run in OUT.
+cell_load() {
+	local env=$1/cells/$cell_name.env
+	RUN= IMAGE= CONFIG= INITRAMFS= SERIAL= QEMU_RC= VERDICT=
+	[ -f "$env" ] || return 1
+	# shellcheck disable=SC1090 # written by scripts/run.sh
+	. "$env"
 }
 
 # cell_run OUT [VAR=VALUE...]: make run in the cell's state (after cell),
-# e.g. NOBOOT=1 to stop before the boot.
+# e.g. NOBOOT=1 to stop before the boot. OUT/cells/NAME.env names what
+# it left (cell_load).
 cell_run() {
 	local out=$1 only= skip_tests=
 	shift
@@ -104,9 +88,10 @@ cell_run() {
 	# The RT sanity programs run where the whole series is (their
 	# time goes to the cells that ship).
 	[ "$expect" = pass ] || skip_tests=rt-sanity/
+	mkdir -p "$out/cells"
 	env OUT="$out" KERNEL="$tree" ARCH="$arch" UPTO="$upto" DEBUG="$debug" \
 		LOCK_DEBUG="$lockdbg" ONLY="$only" SKIP_TESTS="$skip_tests" KSRC= KIMAGE= \
-		"$@" "$TOP/scripts/run.sh"
+		RUN_ENV="$out/cells/$cell_name.env" "$@" "$TOP/scripts/run.sh"
 }
 
 # cell_verdict_args SRC: verdict.py's options for the cell (after cell),

@@ -26,6 +26,9 @@
 #          from the last patch down: each after the first is an
 #          incremental build of the one before, and only the compile-only
 #          steps at the bottom see the task_struct without patch 4
+# The cell runner boots the programs of tests/verdict/guest (each
+# misbehaves on purpose) on rt-x86-fixed's kernel and checks what the
+# runner and the verdict made of each (scripts/runner_test.sh).
 # The first cell, selftest, tests the verdict code itself and the checks
 # of KIMAGE= on bad input (make selftest); the cell patches tests what
 # other trees take: make mbox's output with git am and b4, make apply and
@@ -38,8 +41,10 @@
 # LOCKDBG=0 builds without lock debugging, in a build directory of its own
 # (the one make bench uses); tree "debian-rt" boots Debian's shipped RT
 # kernel (make run KERNEL=debian-rt), nothing is built.
-# Writes OUT/matrix.md and OUT/matrix.xml (JUnit); the last line printed is
-# "N passed, N failed" counting cells. CELLS="a b" runs only those cells;
+# Each cell's result is OUT/cells/CELL.json (a booted cell's verdict:
+# OUT/cells/CELL.verdict.json); scripts/matrix.py makes OUT/matrix.md and
+# OUT/matrix.xml (JUnit) from them. The last line printed is "N passed, N
+# failed" counting cells. CELLS="a b" runs only those cells;
 # the cells of $on_demand run only when CELLS names them.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -52,38 +57,32 @@ matrix=$(matrix_rows) || exit 1
 
 mkdir -p "$out/cells"
 stage "dependencies" "$TOP/scripts/deps.sh" || exit 1
-pass=0 fail=0 t0=$SECONDS
-rows= junit= failed=
+t0=$SECONDS
+M=$TOP/scripts/matrix.py
 
-# verdict RC LOG RUNDIR SRC: print "observed" and return 0 if the cell
-# met its expectation. Booted cells are judged by scripts/verdict.py from
-# the serial log (an expected failure must fail for the expected reason
-# only), with the options a LAVA run of the cell gets too (cell_verdict_args,
-# saved in RUNDIR/verdict-args for make lava); the others by the exit status.
-verdict() {
-	local rc=$1 logf=$2 run=$3 src=$4 out cfg
-	if ! cell_booted "$tree" "$expect" || [ ! -f "$run/serial.log" ]; then
-		if [ "$rc" = 0 ]; then tail -n 1 "$logf"; return 0; fi
-		echo "FAILED: $(grep -m1 -E '^ *not ok|^error:' "$logf" | sed 's/^ *//')"
-		return 1
-	fi
-	cfg=$(cell_config "$run")
-	cell_verdict_args "$src" >"$run/verdict-args"
+# judge LOG: judge the booted cell (after cell) from what its run left
+# (OUT/cells/NAME.env): scripts/verdict.py, with the options a LAVA run of
+# the cell gets too (cell_verdict_args, saved in the run directory for make
+# lava), writes OUT/cells/NAME.verdict.json. An expected failure must fail
+# for the expected reason only.
+judge() {
+	local v=$out/cells/$cell_name.verdict.json
+	rm -f "$v"
+	cell_load "$out" && [ -n "$QEMU_RC" ] && [ -f "$SERIAL" ] || return 0
+	cell_verdict_args "$out/src/$tree" >"$RUN/verdict-args"
 	# shellcheck disable=SC2046 # the saved options, a word each
-	out=$("$TOP/scripts/verdict.py" $(cat "$run/verdict-args") --qemu-rc "$(cat "$run/qemu-rc" 2>/dev/null || echo 0)" \
-		--config "$cfg" "$run/serial.log")
-	rc=$?
-	echo "$out" | sed -n 's/^verdict: [a-zA-Z]*: //p' | tail -n 1
-	return "$rc"
+	"$TOP/scripts/verdict.py" $(cat "$RUN/verdict-args") --qemu-rc "$QEMU_RC" \
+		--config "$CONFIG" --image "$IMAGE" --json "$v" "$SERIAL" >"$out/cells/$cell_name.verdict.txt" 2>&1 || true
 }
 
-# The booted cells this run judged, and their verdicts (the lava cell
-# runs their LAVA jobs).
-booted=
+# The booted cells this run judged (the lava cell runs their LAVA jobs),
+# and the cells' results, in order.
+booted= results=
 while read -r name tree arch upto debug lockdbg expect; do
 	[ -n "$name" ] || continue
 	case " ${CELLS:-$name} " in *" $name "*) ;; *) continue ;; esac
 	[ -z "${CELLS:-}" ] && case " $on_demand " in *" $name "*) continue ;; esac
+	cell "$name"
 	logf=$out/cells/$name.log t=$SECONDS rc=0
 	log "matrix: $name ($tree $arch UPTO=$upto DEBUG=$debug LOCK_DEBUG=$lockdbg, expect $expect)"
 	if [ "$tree" = selftest ]; then
@@ -91,16 +90,14 @@ while read -r name tree arch upto debug lockdbg expect; do
 		  "$TOP/scripts/prebuilt-kernel_test.sh" || rc=$?
 		  echo "verdict: $(grep -E '^[0-9]+ passed' "$logf" | head -n 1 | sed 's/,//'); prebuilt kernels: $(grep -E '^[0-9]+ passed' "$logf" | sed -n 2p | sed 's/,//')"
 		} >"$logf" 2>&1
-		run=$out/selftest
 	elif [ "$tree" = host ]; then
 		OUT=$out "$TOP/scripts/host-test.sh" >"$logf" 2>&1 || rc=$?
-		run=$out/host-test
 	elif [ "$tree" = patches ]; then
 		"$TOP/scripts/patches_test.sh" >"$logf" 2>&1 || rc=$?
-		run=$out/patches
+	elif [ "$tree" = runner ]; then
+		OUT=$out "$TOP/scripts/runner_test.sh" >"$logf" 2>&1 || rc=$?
 	elif [ "$tree" = lava ]; then
 		OUT=$out CELLS=$booted "$TOP/scripts/lava_test.sh" >"$logf" 2>&1 || rc=$?
-		run=$out/lava
 	elif [ "$expect" = builds ]; then
 		# A stack that changes only .c files can break only the
 		# directories it touches: compile those (no link). Anything
@@ -119,46 +116,29 @@ while read -r name tree arch upto debug lockdbg expect; do
 		  else
 			echo "built $tree $arch with the first $upto patch(es)"
 		  fi ) >"$logf" 2>&1 || rc=$?
-		run=$out/build/$tree-$arch
 	else
-		# No verdict on a log a previous run left behind.
-		run=$(cell_run_dir "$out")
-		rm -f "$run/serial.log" "$run/qemu-rc" "$run/verdict-args"
 		cell_run "$out" >"$logf" 2>&1 || rc=$?
 	fi
-	observed=$(verdict "$rc" "$logf" "$run" "$out/src/$tree") && ok=1 || ok=0
-	secs=$((SECONDS - t))
-	if [ "$ok" = 1 ]; then
-		pass=$((pass + 1)) v=ok
-		junit="$junit<testcase name=\"$name\" time=\"$secs\"/>"
+	args=(--name "$name" --tree "$tree" --arch "$arch" --upto "$upto" --debug "$debug"
+	      --lockdbg "$lockdbg" --expect "$expect" --secs $((SECONDS - t)) --log "$logf")
+	if cell_booted "$tree" "$expect"; then
+		judge
+		"$M" cell "$out/cells/$name.json" "${args[@]}" --verdict "$out/cells/$name.verdict.json" \
+			--observed "no verdict: make run stopped before the guest ended: $(grep -m1 '^error:' "$logf")"
+		[ ! -f "$RUN/verdict-args" ] || booted="$booted $name"
+	elif [ "$rc" = 0 ]; then
+		"$M" cell "$out/cells/$name.json" "${args[@]}" --rc 0 --observed "$(tail -n 1 "$logf")"
 	else
-		fail=$((fail + 1)) v=FAIL
-		failed="$failed$name: $observed (log: $logf)
-"
-		junit="$junit<testcase name=\"$name\" time=\"$secs\"><failure message=\"$(echo "$observed" | sed 's/[<>&"]/_/g')\"/></testcase>"
-		tail -n 15 "$logf" | sed 's/^/    | /'
+		"$M" cell "$out/cells/$name.json" "${args[@]}" --rc "$rc" \
+			--observed "FAILED: $(grep -m1 -E '^ *not ok|^error:' "$logf" | sed 's/^ *//')"
 	fi
-	log "matrix: $name: $v ($secs s): $observed"
-	if cell_booted "$tree" "$expect" && [ -f "$run/verdict-args" ]; then
-		booted="$booted $name"
-		echo "$v: $observed" >"$out/cells/$name.verdict"
-	fi
-	rows="$rows| $name | $tree | $arch | $upto | $debug | $lockdbg | $expect | $(echo "$observed" | tr '|' '/') | $v | $secs s |
-"
+	results="$results $out/cells/$name.json"
+	v=ok
+	[ "$("$M" get "$out/cells/$name.json" met)" = yes ] || { v=FAIL; tail -n 15 "$logf" | sed 's/^/    | /'; }
+	log "matrix: $name: $v ($((SECONDS - t)) s): $("$M" get "$out/cells/$name.json" observed)"
 done <<<"$matrix"
 
-{
-	echo "| cell | tree | arch | UPTO | DEBUG | LOCK_DEBUG | expected | observed | verdict | time |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
-	printf '%s' "$rows"
-	echo
-	echo "Total: $((SECONDS - t0)) s. Logs: $out/cells/, runs: $out/runs/."
-} >"$out/matrix.md"
-printf '<?xml version="1.0"?>\n<testsuite name="futex-pi-matrix" tests="%d" failures="%d">%s</testsuite>\n' \
-	$((pass + fail)) "$fail" "$junit" >"$out/matrix.xml"
 echo "--- matrix ($out/matrix.md)"
-cat "$out/matrix.md"
-# The failed cells again, last: a CI log that keeps only its end names them.
-printf '%s' "$failed" | sed 's/^/FAILED: /'
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ] && [ $((pass + fail)) -gt 0 ]
+# shellcheck disable=SC2086 # a path a word
+"$M" render --md "$out/matrix.md" --junit "$out/matrix.xml" \
+	--title "Total: $((SECONDS - t0)) s. Logs: $out/cells/, runs: $out/runs/." $results

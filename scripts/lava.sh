@@ -31,6 +31,7 @@ case $what in jobs | package | validate | run | matrix) ;; *) die "usage: $0 job
 out=$(realpath -m "${OUT:-$TOP/out}")
 lava=$out/lava
 types=$CACHE/lava-device-types
+M=$TOP/scripts/matrix.py
 
 # The cells: CELLS, each a booted cell of the matrix; by default every
 # booted cell make check runs.
@@ -64,22 +65,22 @@ lava_validate() {
 	log "$1: lava-run --validate: job accepted ($dir/job.yaml)"
 }
 
-# package NAME: the cell's job and files, from its run directory.
+# package NAME: the cell's job and files, from what its run left.
 package() {
-	local name=$1 run dir f image slowest o opts
+	local name=$1 dir f slowest o opts
 	cell "$name"
 	arch_conf "$arch"
-	run=$(cell_run_dir "$out") dir=$lava/$name
-	image=$(cell_image "$run")
-	for f in "$image" "$(cell_config "$run")" "$run/initramfs.cpio" "$run/initramfs.cpio.tests" "$run/verdict-args"; do
+	dir=$lava/$name
+	cell_load "$out" || die "$name: no run of this cell in $out (make lava CELLS=$name builds it; make check leaves it)"
+	for f in "$IMAGE" "$CONFIG" "$INITRAMFS" "$INITRAMFS.tests" "$RUN/verdict-args"; do
 		[ -f "$f" ] || die "$name: missing artifact $f (make lava CELLS=$name builds it; make check leaves it)"
 	done
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cp "$image" "$dir/$(basename "$image")"
-	cp "$run/initramfs.cpio" "$run/verdict-args" "$dir/"
-	cp "$(cell_config "$run")" "$dir/config"
-	slowest=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$run/initramfs.cpio.tests")
+	cp "$IMAGE" "$dir/$(basename "$IMAGE")"
+	cp "$INITRAMFS" "$RUN/verdict-args" "$dir/"
+	cp "$CONFIG" "$dir/config"
+	slowest=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$INITRAMFS.tests")
 	# Machine and CPU go in the job's context and among its options:
 	# LAVA's stock qemu template writes the context's only for arm64 (for
 	# x86_64 only with KVM).
@@ -88,7 +89,7 @@ package() {
 	/usr/bin/python3 "$TOP/scripts/lava-render.py" --device-types "$types" --out "$dir" \
 		--cell "$name" --tree "$tree" --arch "$arch" --upto "$upto" --debug "$debug" \
 		--lockdbg "$lockdbg" --expect "$expect" --machine "$QEMU_MACHINE" --cpu "$QEMU_CPU" \
-		--memory "${MEM:-1024}" --cmdline "$(guest_cmdline)" --kernel "$(basename "$image")" \
+		--memory "${MEM:-1024}" --cmdline "$(guest_cmdline)" --kernel "$(basename "$IMAGE")" \
 		--base-url "${LAVA_URL:-file://$lava}/$name" --slowest "$slowest" \
 		--job-timeout "${TIMEOUT:-900}" "${opts[@]}" >"$dir/render.log" 2>&1 \
 		|| { cat "$dir/render.log" >&2; die "$name: could not write the LAVA job"; }
@@ -96,30 +97,31 @@ package() {
 	lava_validate "$name"
 }
 
-# judge NAME: the cell's verdict from its job's log; prints the matrix row.
+# judge NAME: the cell's verdict from its job's log, as data: its
+# verdict.json (scripts/verdict.py) and OUT/lava/cells/NAME.json
+# (scripts/matrix.py; make mbox MATRIX=OUT/lava/cells quotes them).
 judge() {
-	local name=$1 dir=$lava/$1 out rc=0 observed v secs
+	local name=$1 dir=$lava/$1 secs args observed
 	cell "$name"
+	args=(--name "$name" --tree "$tree" --arch "$arch" --upto "$upto" --debug "$debug"
+	      --lockdbg "$lockdbg" --expect "$expect" --log "$dir/lava.log")
+	mkdir -p "$dir" "$lava/cells"
+	rm -f "$dir/verdict.json"
 	if [ ! -f "$dir/lava.log" ] || [ ! -f "$dir/verdict-args" ]; then
 		observed="no LAVA job log at $dir/lava.log (make lava-run, or save the lab's log there)"
 		[ -f "$dir/verdict-args" ] || observed="missing artifact $dir/verdict-args (make lava CELLS=$name)"
 		warn "$name: $observed"
-		rm -f "$dir/verdict"
-		echo "| $name | $tree | $arch | $upto | $debug | $lockdbg | $expect | $observed | FAIL | - |"
+		"$M" cell "$lava/cells/$name.json" "${args[@]}" --rc 1 --observed "$observed"
 		return 0
 	fi
 	# shellcheck disable=SC2046 # the saved options, a word each
-	out=$("$TOP/scripts/verdict.py" --lava $(cat "$dir/verdict-args") --config "$dir/config" \
-		--results "$dir/results.txt" "$dir/lava.log") || rc=$?
-	echo "$out" >"$dir/verdict.log"
-	observed=$(echo "$out" | sed -n 's/^verdict: [a-zA-Z]*: //p' | tail -n 1)
-	v=FAIL
-	[ "$rc" = 0 ] && v=ok
-	echo "$v: $observed" >"$dir/verdict"
+	"$TOP/scripts/verdict.py" --lava $(cat "$dir/verdict-args") --config "$dir/config" \
+		--results "$dir/results.txt" --json "$dir/verdict.json" "$dir/lava.log" >"$dir/verdict.log" 2>&1 || true
 	secs=$(sed -n 's/^\(- \)\{0,1\}{"dt": "\([^"]*\)".*/\2/p' "$dir/lava.log" | sed -n '1p;$p' |
 		while read -r d; do date -d "$d" +%s; done | paste -sd' ' | awk '{ print $2 - $1 }')
-	log "lava: $name: $v: $observed"
-	echo "| $name | $tree | $arch | $upto | $debug | $lockdbg | $expect | $(echo "$observed" | tr '|' '/') | $v | ${secs:-?} s |"
+	"$M" cell "$lava/cells/$name.json" "${args[@]}" --secs "${secs:-0}" --verdict "$dir/verdict.json" \
+		--observed "verdict.py could not judge $dir/lava.log: $(tail -n 1 "$dir/verdict.log")"
+	log "lava: $name: met: $("$M" get "$lava/cells/$name.json" met): $("$M" get "$lava/cells/$name.json" observed)"
 }
 
 case $what in
@@ -127,15 +129,14 @@ jobs)
 	stage "dependencies (LAVA)" "$TOP/scripts/deps.sh" lava
 	for name in $cells; do
 		cell "$name"
-		run=$(cell_run_dir "$out")
 		mkdir -p "$lava"
-		rm -f "$run/verdict-args"
 		t=$SECONDS
 		log "$name: kernel and initramfs ($tree $arch UPTO=$upto DEBUG=$debug LOCK_DEBUG=$lockdbg; log: $lava/$name.build.log)"
 		cell_run "$out" NOBOOT=1 >"$lava/$name.build.log" 2>&1 ||
 			{ tail -n 15 "$lava/$name.build.log" >&2; die "$name: make run (NOBOOT=1) failed: $lava/$name.build.log"; }
 		log "$name: kernel and initramfs: done in $((SECONDS - t)) s"
-		cell_verdict_args "$out/src/$tree" >"$run/verdict-args"
+		cell_load "$out" || die "$name: make run (NOBOOT=1) left no run.env"
+		cell_verdict_args "$out/src/$tree" >"$RUN/verdict-args"
 		package "$name"
 	done
 	log "LAVA jobs: $(for n in $cells; do printf '%s ' "$lava/$n/job.yaml"; done)"
@@ -170,19 +171,10 @@ run)
 	;;
 matrix)
 	mkdir -p "$lava" || die "cannot write $lava"
-	rows=
-	for name in $cells; do rows="$rows$(judge "$name")
-"; done
-	{
-		echo "| cell | tree | arch | UPTO | DEBUG | LOCK_DEBUG | expected | observed | verdict | time |"
-		echo "|---|---|---|---|---|---|---|---|---|---|"
-		printf '%s' "$rows"
-		echo
-		echo "Engine: LAVA (lava-dispatcher $(dpkg-query -W -f='${Version}' lava-dispatcher 2>/dev/null || echo '?')). Job logs: $lava/CELL/lava.log."
-	} >"$lava/matrix.md"
-	cat "$lava/matrix.md"
-	nfail=$(echo "$rows" | grep -c '| FAIL |' || true)
-	echo "$(($(echo "$cells" | wc -w) - nfail)) passed, $nfail failed"
-	[ "$nfail" = 0 ]
+	for name in $cells; do judge "$name"; done
+	# shellcheck disable=SC2046 # a path a word
+	"$M" render --md "$lava/matrix.md" \
+		--title "Engine: LAVA (lava-dispatcher $(dpkg-query -W -f='${Version}' lava-dispatcher 2>/dev/null || echo '?')). Job logs: $lava/CELL/lava.log." \
+		$(for name in $cells; do echo "$lava/cells/$name.json"; done)
 	;;
 esac

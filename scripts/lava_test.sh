@@ -6,7 +6,7 @@
 #      and lava-run --validate accepts it
 #   2. REAL (mainline-x86-deadlock, x86_64; rt-arm64-plug, arm64) run
 #      through lava-run, and their verdict from the LAVA job's log equals
-#      the one make check gave from QEMU's serial log (OUT/cells/CELL.verdict):
+#      the one make check gave from QEMU's serial log (OUT/cells/CELL.verdict.json):
 #      the same verdict, and the same observation (counts aside)
 #   3. bad input: a cell that does not exist, a cell that boots nothing, a
 #      missing artifact, a job LAVA rejects, a run without a job: each
@@ -35,22 +35,23 @@ for c in $cells; do
 	check "$c: job written and accepted by lava-run --validate" env OUT="$out" CELLS="$c" "$L" package
 done
 
-# The verdict without the numbers in it (how often a warning came).
-shape() { sed -E 's/[0-9]+/N/g' "$1"; }
 torun=
 for c in $real; do
 	case " $cells " in *" $c "*) [ ! -f "$out/lava/$c/job.yaml" ] || torun="$torun $c" ;; esac
 done
 # One run for all: OUT/lava/matrix.md gets their rows.
 [ -z "$torun" ] || env OUT="$out" CELLS="$torun" "$L" run >"$tmp/run.log" 2>&1
+M=$TOP/scripts/matrix.py
 for c in $torun; do
-	if [ -f "$out/lava/$c/verdict" ] && [ "$(shape "$out/lava/$c/verdict")" = "$(shape "$out/cells/$c.verdict")" ]; then
-		result "$c: lava-run's verdict is make check's: $(cat "$out/lava/$c/verdict")" 0
+	# The same verdict, and the same observation but for its numbers (how
+	# often a warning came).
+	if [ -f "$out/lava/$c/verdict.json" ] && "$M" same "$out/lava/$c/verdict.json" "$out/cells/$c.verdict.json"; then
+		result "$c: lava-run's verdict is make check's: $("$M" get "$out/lava/$c/verdict.json" observed)" 0
 	else
 		{ grep -E '^(problem|verdict):' "$out/lava/$c/verdict.log" 2>/dev/null ||
 			grep -E "^(error|warning): $c" "$tmp/run.log"; } | sed 's/^/    # /' | tail -n 8
 		result "$c: lava-run's verdict is make check's" 1 \
-			"LAVA: $(cat "$out/lava/$c/verdict" 2>/dev/null || echo none); QEMU: $(cat "$out/cells/$c.verdict")"
+			"LAVA: $("$M" get "$out/lava/$c/verdict.json" observed 2>/dev/null || echo none); QEMU: $("$M" get "$out/cells/$c.verdict.json" observed 2>/dev/null)"
 	fi
 done
 
@@ -60,7 +61,7 @@ mkdir -p "$bad/lava"
 expect_fail "an unknown cell is named" "no cell 'no-such-cell'" env OUT="$bad" CELLS=no-such-cell "$L" jobs
 expect_fail "a cell that boots nothing is refused" "cell 'bisect-rt-x86-1' boots no guest" \
 	env OUT="$bad" CELLS=bisect-rt-x86-1 "$L" jobs
-expect_fail "a missing artifact is named" "mainline-x86-deadlock: missing artifact $bad/runs/" \
+expect_fail "a cell without a run is named" "mainline-x86-deadlock: no run of this cell in $bad" \
 	env OUT="$bad" CELLS=mainline-x86-deadlock "$L" package
 expect_fail "a run without a job is refused" "mainline-x86-deadlock: no LAVA job in $bad/lava/mainline-x86-deadlock" \
 	env OUT="$bad" CELLS=mainline-x86-deadlock "$L" run

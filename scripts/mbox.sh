@@ -5,19 +5,23 @@
 #   upstream-ww_ctx.mbox    patches/upstream, the ww_ctx fix, for mainline
 # A cover letter is the series' cover-letter.txt (subject line, blank
 # line, text), then what is made here: the matrix rows of the trees the
-# series is for (MATRIX, default OUT/matrix.md from make check),
+# series is for (MATRIX, default OUT/cells: make check's results, a JSON
+# file per cell, scripts/matrix.py),
 # checkpatch.pl --strict of the tree on every patch (a finding without
 # an explanation in explain() stops the script), the patch list with the
 # upstream commits they backport, the diffstat; its recipients are what
 # the tree's get_maintainer.pl names.
-# Usage: [MATRIX=FILE] [OUT=DIR] scripts/mbox.sh
+# Usage: [MATRIX=DIR] [OUT=DIR] scripts/mbox.sh
 set -eu
 . "$(dirname "$0")/lib.sh"
 
+. "$TOP/scripts/cells.sh"
+
 out=$(realpath -m "${OUT:-$TOP/out}")
-matrix=${MATRIX:-$out/matrix.md}
-[ -f "$matrix" ] || die "no matrix result at $matrix: run make check first, or give MATRIX=FILE"
-grep -q '^| cell | tree |' "$matrix" || die "$matrix is not a matrix of make check (no '| cell | tree |' table)"
+matrix=${MATRIX:-$out/cells}
+# The cells' results, in the matrix's order.
+results=$(matrix_rows | while read -r n _; do [ ! -f "$matrix/$n.json" ] || echo "$matrix/$n.json"; done)
+[ -n "$results" ] || die "no matrix result in $matrix: run make check first, or give MATRIX=DIR (make check's OUT/cells)"
 command -v perl >/dev/null || apt_install perl
 
 # checkpatch's findings that stay, and why. Anything else stops the script.
@@ -39,7 +43,7 @@ explain() {
 # addressed from the tree KERNEL, with the matrix rows of KERNEL's cells
 # (for 6.1-rt: every row but 6.12-rt's).
 mbox() {
-	local name=$1 sdir=$2 kernel=$3 tag=$4 tree patches n p l sum domain from date
+	local name=$1 sdir=$2 kernel=$3 tag=$4 tree patches n p l sum domain from date filter verdicts
 	local checks= unexplained=0 report total w why recipients to cc rows bad i up subj
 	tree=$("$TOP/scripts/fetch-tree.sh" "$kernel")
 	mapfile -t patches < <(series_patches "$sdir")
@@ -82,15 +86,18 @@ mbox() {
 	[ -n "$to$cc" ] || die "get_maintainer.pl named nobody for $name"
 
 	if [ "$kernel" = 6.1-rt ]; then
-		rows=$(grep '^| ' "$matrix" | awk -F' [|] ' '$2 != "6.12-rt"')
+		filter=(--not-trees 6.12-rt)
 	else
-		rows=$(grep '^| ' "$matrix" | awk -F' [|] ' -v k="$kernel" 'NR == 1 || $2 == k')
+		filter=(--trees "$kernel")
 	fi
-	[ "$(echo "$rows" | wc -l)" -gt 1 ] || die "$matrix has no rows for $kernel's cells: run make check with them"
 	# A cover letter quotes a matrix in which every quoted cell met its
 	# expectation.
-	bad=$(echo "$rows" | tail -n +2 | awk -F' [|] ' '$9 != "ok" { print $1 }' | sed 's/^| //' | paste -sd' ')
-	[ -z "$bad" ] || die "$matrix: cell(s) $bad did not meet their expectation; fix them before sending"
+	# shellcheck disable=SC2086 # a path a word
+	verdicts=$("$TOP/scripts/matrix.py" render --md "$out/mbox/$name.matrix.md" "${filter[@]}" $results) ||
+		{ bad=$(echo "$verdicts" | sed -n 's/^FAILED: \([^:]*\):.*/\1/p' | paste -sd' ')
+		  [ -n "$bad" ] || die "$matrix has no rows for $kernel's cells: run make check with them"
+		  die "$matrix: cell(s) $bad did not meet their expectation; fix them before sending"; }
+	rows=$(cat "$out/mbox/$name.matrix.md")
 
 	# Message-IDs from the content, so the same series gives the same mbox.
 	sum=$(cat "${patches[@]}" "$sdir/cover-letter.txt" | sha256sum | cut -c1-16)
@@ -114,7 +121,7 @@ mbox() {
 		echo
 		tail -n +3 "$sdir/cover-letter.txt"
 		echo
-		echo "$rows" | sed 2i'|---|---|---|---|---|---|---|---|---|---|'
+		echo "$rows"
 		echo
 		echo "checkpatch.pl --strict ($kernel tree) on each patch:"
 		echo

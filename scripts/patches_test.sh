@@ -37,10 +37,11 @@ commits() { git -C "$1" rev-list --count base..HEAD; }
 clean() { [ -z "$(git -C "$1" status --porcelain --untracked-files=no)" ]; }
 
 # make mbox, on a matrix recorded for the purpose.
-check "make mbox writes both mboxes" env MATRIX="$TOP/tests/patches/matrix.md" OUT="$tmp" "$TOP/scripts/mbox.sh"
+check "make mbox writes both mboxes" env MATRIX="$TOP/tests/patches/cells" OUT="$tmp" "$TOP/scripts/mbox.sh"
 expect_fail "make mbox without a matrix: error" "no matrix result" env MATRIX="$tmp/none" OUT="$tmp" "$TOP/scripts/mbox.sh"
-sed '/^| mainline-x86-deadlock /s/| ok |/| FAIL |/' "$TOP/tests/patches/matrix.md" >"$tmp/failed.md"
-expect_fail "make mbox quoting a failed cell: error" "mainline-x86-deadlock did not meet" env MATRIX="$tmp/failed.md" OUT="$tmp/x" "$TOP/scripts/mbox.sh"
+cp -r "$TOP/tests/patches/cells" "$tmp/failed"
+sed -i 's/"met": true/"met": false/' "$tmp/failed/mainline-x86-deadlock.json"
+expect_fail "make mbox quoting a failed cell: error" "mainline-x86-deadlock did not meet" env MATRIX="$tmp/failed" OUT="$tmp/x" "$TOP/scripts/mbox.sh"
 
 # am_both NAME KERNEL SERIESDIR MBOX: git am and b4 am of MBOX on KERNEL.
 am_both() {

@@ -56,18 +56,32 @@ hung=0 t0=$SECONDS
 for i in $(seq 1 "$boots"); do
 	rc=0
 	TIMEOUT=${TIMEOUT:-1800} "$TOP/scripts/boot-qemu.sh" "$arch" "$image" "$dir/initrd" "$dir/serial-$i.log" || rc=$?
-	if [ "$rc" != 0 ] || ! grep -q '^# runner: powering off' "$dir/serial-$i.log"; then
+	"$TOP/scripts/verdict.py" --qemu-rc "$rc" --json "$dir/verdict-$i.json" "$dir/serial-$i.log" >/dev/null 2>&1 || true
+	if [ "$("$TOP/scripts/matrix.py" get "$dir/verdict-$i.json" guest)" != finished ]; then
 		hung=$((hung + 1))
-		log "boot $i did not finish (QEMU exit $rc); last line: $(tail -n 1 "$dir/serial-$i.log" | tr -d '\r')"
+		log "boot $i did not finish: $("$TOP/scripts/matrix.py" get "$dir/verdict-$i.json" guest)"
 	fi
-	log "boot $i: $(grep -c '^not ok ' "$dir/serial-$i.log" || true) failed run(s), $((SECONDS - t0)) s so far"
+	log "boot $i: $("$TOP/scripts/matrix.py" get "$dir/verdict-$i.json" counts.failed) failed, $((SECONDS - t0)) s so far"
 done
 
-echo "| program | runs | failed | first reasons |"
-echo "|---|---|---|---|"
-cat "$dir"/serial-*.log | tr -d '\r' | grep -E '^(not )?ok [0-9]+ ' | grep -vE ' (boot|lock-debugging)( |$)' |
-	sed -E 's/^(not ok|ok) [0-9]+ ([^ ]+)( # ([^(]*))?.*/\1|\2|\4/' |
-	awk -F'|' '{ runs[$2]++; if ($1 == "not ok") { bad[$2]++; if (!(($2, $3) in seen)) { seen[$2, $3] = 1; why[$2] = why[$2] (why[$2] ? "; " : "") $3 } } }
-	     END { for (p in runs) printf "| %s | %d | %d | %s |\n", p, runs[p], bad[p], why[p] }' | sort
+# The table, from the verdicts' results (the first reason of each kind).
+python3 - "$dir"/verdict-*.json <<'PY'
+import json, sys
+runs, bad, why = {}, {}, {}
+for path in sys.argv[1:]:
+    for r in json.load(open(path))["results"]:
+        if r["name"] in ("boot", "lock-debugging"):
+            continue
+        runs[r["name"]] = runs.get(r["name"], 0) + 1
+        if not r["ok"]:
+            bad[r["name"]] = bad.get(r["name"], 0) + 1
+            reason = r["directive"].split(";")[0]
+            if reason not in why.setdefault(r["name"], []):
+                why[r["name"]].append(reason)
+print("| program | runs | failed | first reasons |")
+print("|---|---|---|---|")
+for name in sorted(runs):
+    print(f"| {name} | {runs[name]} | {bad.get(name, 0)} | {'; '.join(why.get(name, []))} |")
+PY
 echo
 echo "$arch $(basename "$image"): $boots boot(s), $hung did not finish, $((SECONDS - t0)) s (logs: $dir)"

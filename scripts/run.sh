@@ -7,9 +7,14 @@
 # (KERNEL=debian-rt: from Debian's linux-source-6.1, the same source).
 # The last line is "N passed, N failed, N skipped" (scripts/verdict.py);
 # exit 0 only if all passed and the kernel log is clean.
+# What the run left is named in RUNDIR/run.env (shell assignments: the
+# image, its config, the initramfs, the QEMU command, the serial log,
+# QEMU's exit status and the verdict, RUNDIR/verdict.json); RUN_ENV=FILE
+# gets a copy, for make check and make lava.
 # Env: KERNEL (6.1-rt|6.12-rt|6.1|debian-rt), ARCH (x86_64|arm64), KSRC,
 #      KIMAGE, OUT, UPTO, DEBUG, LOCK_DEBUG, TESTS_EXTRA, SMP, MEM, ACCEL,
-#      TIMEOUT, SILENCE, NOBOOT (1: stop before the boot, for make lava)
+#      TIMEOUT, SILENCE, NOBOOT (1: stop before the boot, for make lava),
+#      DRYRUN (1: write the QEMU command, RUNDIR/qemu-cmd, and stop), RUN_ENV
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -24,6 +29,26 @@ case $lockdebug in 0 | 1) ;; *) die "LOCK_DEBUG must be 0 or 1" ;; esac
 [ -z "$kimage" ] || [ -z "${KSRC:-}" ] || die "KIMAGE and KSRC: give one of them"
 [ "$kernel" = debian-rt ] && kimage=debian-rt
 t0=$SECONDS
+[ -z "${RUN_ENV:-}" ] || rm -f "$RUN_ENV"
+
+# run_env [QEMU_RC]: write RUNDIR/run.env (and RUN_ENV) for the readers of
+# this run.
+run_env() {
+	{
+		echo "# make run's artifacts (scripts/run.sh), as shell assignments"
+		for k in KERNEL ARCH UPTO DEBUG LOCK_DEBUG RUN IMAGE CONFIG INITRAMFS QEMU_CMD SERIAL QEMU_RC VERDICT; do
+			case $k in
+			KERNEL) v=$kernel ;; ARCH) v=$arch ;; UPTO) v=$upto ;; DEBUG) v=$debug ;;
+			LOCK_DEBUG) v=$lockdebug ;; RUN) v=$run ;; IMAGE) v=$image ;; CONFIG) v=$config ;;
+			INITRAMFS) v=$run/initramfs.cpio ;; QEMU_CMD) v=$run/qemu-cmd ;;
+			SERIAL) v=$run/serial.log ;; QEMU_RC) v=${1:-} ;; VERDICT) v=${1:+$run/verdict.json} ;;
+			esac
+			printf '%s=%q\n' "$k" "$v"
+		done
+	} >"$run/run.env.tmp"
+	mv "$run/run.env.tmp" "$run/run.env"
+	[ -z "${RUN_ENV:-}" ] || cp "$run/run.env" "$RUN_ENV"
+}
 
 stage "dependencies" "$TOP/scripts/deps.sh"
 
@@ -34,7 +59,6 @@ if [ -n "$kimage" ]; then
 	[ "$kernel" = debian-rt ] && name=debian-rt kernel=6.1
 	run=$out/runs/$name-$arch
 	bld=$out/build/prebuilt-$arch
-	rm -f "$run/serial.log" "$run/qemu-rc"
 	mkdir -p "$run" "$bld/usr"
 	stage "kernel image ($kimage)" "$TOP/scripts/prebuilt-kernel.sh" "$arch" "$kimage" "$run/kernel"
 	src=$(stage "tree $kernel (for the tests)" "$TOP/scripts/fetch-tree.sh" "$kernel")
@@ -76,17 +100,27 @@ else
 	image=$run/$(basename "$BOOT_IMAGE")
 	config=$run/config
 fi
+# No verdict on what an earlier run left here.
+rm -f "$run/serial.log" "$run/qemu-rc" "$run/verdict.json" "$run/run.env"
 stage "initramfs" "$TOP/scripts/make-initramfs.sh" "$bld" "$tests" "$run/initramfs.cpio" "${TESTS_EXTRA:-}"
 if [ "${NOBOOT:-0}" = 1 ]; then
 	# make lava: the kernel, its config and the initramfs, for another
 	# engine to boot.
+	run_env
 	log "not booted (NOBOOT=1): $image, $run/initramfs.cpio, $config"
 	exit 0
 fi
 rc=0
 stage "boot and test ($arch, SMP=${SMP:-2})" "$TOP/scripts/boot-qemu.sh" "$arch" \
 	"$image" "$run/initramfs.cpio" "$run/serial.log" || rc=$?
+if [ "${DRYRUN:-0}" = 1 ]; then
+	run_env
+	exit "$rc"
+fi
 echo "$rc" >"$run/qemu-rc"
 log "total: $((SECONDS - t0)) s; logs in $run"
-"$TOP/scripts/verdict.py" --qemu-rc "$rc" --config "$config" \
-	--results "$run/results.txt" "$run/serial.log"
+vrc=0
+"$TOP/scripts/verdict.py" --qemu-rc "$rc" --config "$config" --image "$image" \
+	--results "$run/results.txt" --json "$run/verdict.json" "$run/serial.log" || vrc=$?
+run_env "$rc"
+exit "$vrc"

@@ -37,7 +37,8 @@ rc=0
 APPEND="FUTEX_PI_STRESS_SECONDS=$per_test" TIMEOUT=$((duration + 900)) \
 	stage "soak ($arch, $duration s: $per_test s per stress test)" "$TOP/scripts/boot-qemu.sh" "$arch" \
 	"$run/$(basename "$BOOT_IMAGE")" "$run/initramfs.cpio" "$run/serial.log" || rc=$?
-grep -E 'processes:|acquisitions' "$run/serial.log" | sed 's/^ *# */  /' || true
+"$TOP/scripts/verdict.py" --output futex-pi/pi_deadline_stress "$run/serial.log" |
+	grep -E 'processes:|acquisitions' | sed 's/^ *# */  /' || true
 cp "$bld/.config" "$run/config"
 "$TOP/scripts/verdict.py" --qemu-rc "$rc" --config "$run/config" \
-	--results "$run/results.txt" "$run/serial.log"
+	--results "$run/results.txt" --json "$run/verdict.json" "$run/serial.log"

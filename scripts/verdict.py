@@ -3,11 +3,40 @@
 """Turn a guest's serial log into results and a verdict.
 
 The one place where a serial log is read: `make run` (scripts/run.sh), `make
-check` (scripts/check.sh) and `make selftest` (scripts/verdict_test.py) all
-call it.
+check` (scripts/check.sh), the LAVA and measurement scripts and `make
+selftest` (scripts/verdict_test.py) all call it, and read what it wrote
+(verdict.json), never its printed lines.
 
-Input: the serial log that the guest's /init (guest/init.c) wrote, how QEMU
-ended, and what the cell expects:
+What is read, and what is trusted:
+
+- The runner's records. /init (guest/init.c) writes every line of its own
+  as a framed record: "~" NONCE SEQ CRC " " PAYLOAD (three fields of 8 hex
+  digits; CRC-32 over NONCE, SEQ and PAYLOAD; PAYLOAD's bytes outside
+  printable ASCII and its backslashes escaped as \\xNN). The first record
+  (SEQ 0) fixes NONCE. Only records with that NONCE, a right CRC and the
+  next SEQ are read; a record cut by a kernel message, a missing one, or a
+  framed line with another NONCE (something else wrote to the console)
+  fails the run. Programs' output is inside records (indented, escaped),
+  so no program can write a runner line, and a carriage return or a NUL
+  in it is a byte like any other.
+- The kernel records /init relays, each with the class /init gave it:
+  "# kmsg(alarm|crash|kernel|user|hidden|lost): TEXT" (alarm: the text
+  begins with an entry of kmsg_alarms.h; crash: a user process killed by a
+  fault; user: written by a process). The host keeps no alarm list.
+- "# facts: NAME key=value ..." before each result: what the runner saw
+  (exit status, signal, time-out, kernel complaints, crashes, lost
+  records, leftovers, the program's own KTAP). A result must agree with
+  its facts.
+- "# evidence: KIND key=value ..." lines in a program's output: what a
+  failed test saw, as data (kmsg_watch.h's EVIDENCE()). An expected
+  failure counts only when every failed test of the program has evidence
+  of the expected kind and no other failure (a failed EXPECT/ASSERT, a
+  test that was terminated).
+- The console's other lines are the kernel's console: read only to say why
+  a guest that did not finish stopped (a panic, an IRQ disabled, its last
+  lines), never for a result.
+
+Expectations (--expect):
 
   pass    every program passed (or skipped), the kernel log stayed clean,
           lock debugging is still on
@@ -15,35 +44,39 @@ ended, and what the cell expects:
           futex_wait_requeue_pi, and nothing else went wrong: every kernel
           complaint is a WARNING at an assertion site (SITES) with its
           trace, no trace goes through a block plug flush, only futex
-          programs failed and every failed check is a kernel-log check
-  einval  the stale pi_state test (pi_deadline_stress) fails with EINVAL, and only
-          it, and only for that reason
+          programs failed and each only with kmsg-alarm evidence
+  einval  the stale pi_state test (pi_deadline_stress) fails with
+          futex-errors evidence of EINVAL (and of the two rarer errnos of
+          the same cause), and only it, for that only
   stale   the kernel is affected, as user space sees it without lock
-          debugging: stale_boost fails, each failed variant because the
-          owner kept a leaving waiter's boost, and nothing else fails
+          debugging: stale_boost fails, each failed variant with
+          stale-boost evidence that the owner kept the leaving waiter's
+          boost, and nothing else fails
   deadlock  the upstream selftest futex_lock_pi_deadlock failed because
           FUTEX_LOCK_PI timed out where it must return EDEADLK (the
           ww_ctx bug, patches/upstream), nothing else failed and the
-          kernel log stayed clean
+          kernel log stayed clean. (An upstream test: it states no
+          evidence, so its own FAIL message is matched.)
   plug    the assertion warned from a block plug flush in
-          sched_submit_work() (rt-plug/plug_flush, the other recursion
-          the series fixes) and from nothing else, and only that program
-          failed, for that reason only
+          sched_submit_work() (rt-plug/plug_flush) and from nothing else,
+          and only that program failed, with kmsg-alarm evidence only
 
 Whatever the expectation, the guest must have finished (not hung, not
-panicked), every result line the plan announced must be there once, no
-kernel record may have been lost, and lock debugging must still be on.
+panicked), every result the plan announced must be there once, no kernel
+record may have been lost, and lock debugging must still be on.
 
 The log is QEMU's serial output (scripts/boot-qemu.sh), or with --lava the
-log of a LAVA job that booted the guest (scripts/lava.sh): the console lines
-are taken from it, the job's own errors (a monitor that timed out: a hung
-guest) count as how the guest ended, and the results LAVA recorded from the
-console must be the runner's results, one for one.
+log of a LAVA job that booted the guest (scripts/lava.sh): its console
+lines are read the same way, the job's own errors (a monitor that timed
+out: a hung guest) count as how the guest ended, and the results LAVA
+recorded from the console must be the runner's results, one for one.
 
-Output: the runner's KTAP results (RESULTS file, with a line for each
-problem found outside them), then "verdict: ok: OBSERVED" or "verdict:
-FAIL: OBSERVED", then "N passed, N failed, N skipped". Exit 0 if the
-expectation is met.
+Output: --json FILE gets the verdict as data (expectation, met or not,
+what was observed, counts, problems, the results with their facts, the
+kernel, the stale_boost answer); --results FILE the runner's KTAP results
+with a line for each problem found outside them. Printed for people: the
+results, the problems, "verdict: ok|FAIL: OBSERVED" and "N passed, N
+failed, N skipped". Exit 0 if the expectation is met.
 """
 
 import argparse
@@ -52,45 +85,112 @@ import json
 import os
 import re
 import sys
+import zlib
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ALARMS_H = os.path.join(TOP, "tools/testing/selftests/futex-pi/kmsg_alarms.h")
 
-# "ok N NAME", then " (T s)" and/or " # DIRECTIVE" (which may end in " (T s)").
-RESULT = re.compile(r"^(ok|not ok) (\d+) (\S+)((?: \(\d+(?:\.\d+)? s\))?(?: # .*)?)$")
-SECONDS = re.compile(r" \(\d+(?:\.\d+)? s\)")
+FRAME = re.compile(r"~([0-9a-f]{8})([0-9a-f]{8})([0-9a-f]{8}) ")
+ESCAPE = re.compile(r"\\x([0-9a-f]{2})")
+RESULT = re.compile(r"^(ok|not ok) (\d+) (\S+)(?: # (.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)$")
 STARTING = re.compile(r"^# runner: (\S+): starting")
-KMSG = re.compile(r"^# kmsg: (.*)$")
+KMSG = re.compile(r"^# kmsg\((\w+)\): (.*)$")
+FACTS = re.compile(r"^# facts: (\S+)((?: \w+=\S+)*)$")
+UNAME = re.compile(r"^# uname: (\S+) (\S+) (.*)$")
+EVIDENCE = re.compile(r"^# evidence: ([\w-]+)((?: [\w-]+=\S*)*)\s*$")
 # A WARNING and where it was raised: "WARNING: CPU: 1 PID: 41 at FILE:LINE fn+0x..".
 WARNING_AT = re.compile(r"^WARNING: CPU: \d+ PID: \d+ at (\S+) ")
-# The kselftest harness's line for a failed EXPECT/ASSERT: "# FILE:LINE:TEST:...".
-HARNESS_FAIL = re.compile(r"^# (\S+?):(\d+):(\S+?):(.*)$")
-# futex_pi.h's kernel-log checks (kmsg_watch_end, kmsg_program_check).
+# The kselftest harness's line for a failed EXPECT/ASSERT ("# FILE:LINE:TEST:Expected
+# ..."), and for a test that timed out or died.
+HARNESS_FAIL = re.compile(r"^# \S+?:\d+:\S+?:Expected ")
+TERMINATED = re.compile(r"^# \S+: Test terminated")
+SUBTEST = re.compile(r"^(not ok|ok) \d+ (\S+)")
+PANIC = re.compile(r"^(\[[ \d.]+\] )?(Kernel panic - not syncing.*)$")
+DISABLED_IRQ = re.compile(r"\bDisabling IRQ #(\d+)\s*$")
+
 STALE_PROG = "futex-pi/stale_boost"
-STALE_ASSERT = re.compile(r"^# stale_boost\.c:\d+:\S+?:Expected self->base \(\d+\) == prio \(-?\d+\)$")
-STALE_SEEN = re.compile(r"^# stale_boost\.c:\d+:\S+?:(.*: we still had priority (-?\d+) "
-                        r"\(the waiter's boost, FIFO (\d+)\).*)$")
-KMSG_CHECK_TEXT = re.compile(r"^Expected 0 \(0\) == (alarms|kmsg_watch_scan\(&kmsg_program\)) \(\d+\)$")
+STRESS_PROG = "futex-pi/pi_deadline_stress"
+PLUG_PROG = "rt-plug/plug_flush"
+DEADLOCK_PROG = "futex/futex_lock_pi_deadlock"
 
 
-def load_alarms(path=ALARMS_H):
-    """The quoted strings of kmsg_alarms.h, one a line."""
-    alarms = []
-    with open(path) as f:
-        inside = False
-        for line in f:
-            if "kmsg_alarms[] = {" in line:
-                inside = True
-            elif inside and line.strip() == "};":
-                break
-            elif inside:
-                m = re.match(r'^\s*"((?:[^"\\]|\\.)*)",\s*$', line)
-                if m:
-                    alarms.append(m.group(1).encode().decode("unicode_escape"))
-    if not alarms:
-        raise SystemExit(f"error: no alarm strings in {path}")
-    return alarms
+def kv(text):
+    """"a=1 b=x" as a dict; values that are integers become ints."""
+    out = {}
+    for item in text.split():
+        k, _, v = item.partition("=")
+        out[k] = int(v) if re.fullmatch(r"-?\d+", v) else v
+    return out
+
+
+class Stream:
+    """The runner's records and the console's other lines, from raw lines.
+
+    RAW is the console as lines of text (bytes as latin-1, so that every
+    byte is one character), without their line ends.
+    """
+
+    def __init__(self, raw):
+        self.records, self.console, self.problems = [], [], []
+        self.order = []        # ("record", escaped payload) or ("console", line)
+        nonce, seq = None, 0
+        garbled, foreign, missing, replayed = [], 0, 0, 0
+        for line in raw:
+            if line.endswith("\r"):
+                line = line[:-1]
+            m = FRAME.search(line)
+            if not m:
+                self.console.append(line)
+                self.order.append(("console", line))
+                continue
+            if line[:m.start()].strip():
+                self.console.append(line[:m.start()])
+                self.order.append(("console", line[:m.start()]))
+            n, s, crc = m.groups()
+            payload = line[m.end():]
+            ok = zlib.crc32((n + s + payload).encode("latin-1", "replace")) == int(crc, 16)
+            if nonce is None and ok and int(s, 16) == 0:
+                nonce = n
+            if n != nonce or not ok:
+                if n != nonce and ok:
+                    foreign += 1
+                else:
+                    garbled.append(line)
+                self.order.append(("console", line[m.start():]))
+                continue
+            s = int(s, 16)
+            if s < seq:
+                replayed += 1
+                continue
+            missing += s - seq
+            seq = s + 1
+            self.records.append(ESCAPE.sub(lambda e: chr(int(e.group(1), 16)), payload))
+            self.order.append(("record", payload))
+        self.nonce = nonce
+        if garbled:
+            self.problems.append(f"{len(garbled)} runner record(s) garbled (wrong checksum: "
+                                 f"cut by a kernel message or a write to the console), "
+                                 f"the first: {garbled[0][:120]!r}")
+        if missing:
+            self.problems.append(f"{missing} runner record(s) missing from the sequence")
+        if replayed:
+            self.problems.append(f"{replayed} runner record(s) repeated or out of order")
+        if foreign:
+            self.problems.append(f"{foreign} framed line(s) not from this runner (another "
+                                 "number): something else wrote to the console")
+
+
+class Result:
+    def __init__(self, ok, num, name, directive, facts):
+        self.ok, self.num, self.name, self.directive, self.facts = ok, num, name, directive, facts
+
+    @property
+    def skipped(self):
+        return self.ok and self.directive.startswith("SKIP")
+
+    def ktap(self):
+        return f"{'ok' if self.ok else 'not ok'} {self.num} {self.name}" + \
+            (f" # {self.directive}" if self.directive else "")
 
 
 class Program:
@@ -99,20 +199,43 @@ class Program:
     def __init__(self, name):
         self.name = name
         self.output = []       # its own lines, unindented
-        self.result = None     # (ok, number, directive)
+        self.result = None
+
+    def subtests(self):
+        """Its failed tests: (name, evidence [(KIND, {k: v})], other failures [line])."""
+        failed, evidence, other = [], [], []
+        for line in self.output:
+            m = EVIDENCE.match(line)
+            if m:
+                evidence.append((m.group(1), kv(m.group(2))))
+                continue
+            if HARNESS_FAIL.match(line) or TERMINATED.match(line):
+                other.append(line)
+                continue
+            m = SUBTEST.match(line)
+            if m:
+                if m.group(1) == "not ok":
+                    failed.append((m.group(2), evidence, other))
+                evidence, other = [], []
+        return failed
+
+    def evidence(self, kind):
+        """The KIND evidence it printed, as dicts."""
+        return [kv(m.group(2)) for m in map(EVIDENCE.match, self.output)
+                if m and m.group(1) == kind]
 
 
 class Log:
-    def __init__(self, lines):
-        self.lines = lines
+    def __init__(self, records):
+        self.records = records
         self.plan = None
-        self.results = []      # (ok, number, name, directive)
+        self.results = []
         self.programs = []
-        self.kmsg = []         # every kernel record /init printed
+        self.kmsg = []         # (class, text) of every kernel record /init relayed
+        self.uname = None
         self.finished = False
-        self.garbled = []
-        current = Program("boot")
-        for line in lines:
+        current, facts = Program("boot"), None
+        for line in records:
             if line.startswith("    "):
                 current.output.append(line[4:])
                 continue
@@ -122,86 +245,120 @@ class Log:
                 continue
             m = STARTING.match(line)
             if m:
-                current = Program(m.group(1))
+                current, facts = Program(m.group(1)), None
                 continue
             m = KMSG.match(line)
             if m:
-                self.kmsg.append(m.group(1))
+                self.kmsg.append((m.group(1), m.group(2)))
+                continue
+            m = FACTS.match(line)
+            if m:
+                facts = (m.group(1), kv(m.group(2)))
+                continue
+            m = UNAME.match(line)
+            if m:
+                self.uname = {"release": m.group(1), "machine": m.group(2), "version": m.group(3)}
                 continue
             m = RESULT.match(line)
             if m:
-                ok, num, name = m.group(1) == "ok", int(m.group(2)), m.group(3)
-                rest = m.group(4)
-                directive = SECONDS.sub("", rest.split(" # ", 1)[1]) if " # " in rest else ""
-                self.results.append((ok, num, name, directive))
+                name = m.group(3)
+                r = Result(m.group(1) == "ok", int(m.group(2)), name, m.group(4) or "",
+                           facts[1] if facts and facts[0] == name else None)
+                self.results.append(r)
                 if name == current.name:
-                    current.result = (ok, num, directive)
+                    current.result = r
                     self.programs.append(current)
-                current = Program("(between programs)")
+                current, facts = Program("(between programs)"), None
                 continue
             if line == "# runner: powering off":
                 self.finished = True
-            elif not line.startswith(("#", "[")) and re.search(r"(^|\s)(not |o)?ok\b", line):
-                self.garbled.append(line)    # a result line the console mangled
 
 
-def complaint(text, alarms):
-    return any(a in text for a in alarms)
+# What makes the runner fail a result, from its facts (guest/init.c, main()).
+def facts_failures(f):
+    """What in a result's facts is a failure, as short phrases."""
+    why = []
+    if f.get("timeout"):
+        why.append("timed out")
+    if f.get("signal"):
+        why.append(f"killed by signal {f['signal']}")
+    if f.get("exit", 0) not in (0, 4, -1):
+        why.append(f"exit status {f['exit']}")
+    if f.get("exit") == 0 and f.get("self_failed"):
+        why.append("exit status 0 but it printed \"not ok\"")
+    if f.get("exit") == 0 and f.get("plan", -1) >= 0 and f.get("plan") != f.get("results"):
+        why.append(f"exit status 0 but {f.get('results')} result(s) of its plan 1..{f['plan']}")
+    for key, what in (("bailed", "it printed \"Bail out!\""),
+                      ("alarms", "kernel complaints"), ("crashes", "processes crashed"),
+                      ("lost", "kernel records lost"), ("leftovers", "processes left running"),
+                      ("proc_unmounted", "/proc unmounted")):
+        if f.get(key):
+            why.append(what if key == "bailed" else f"{f[key]} {what}")
+    return why
 
 
 def check_results(log, problems):
-    """Every announced result is there, once, in order."""
+    """Every announced result is there, once, in order, and agrees with its facts."""
     if log.plan is None:
-        problems.append("no test plan (1..N) in the log")
+        problems.append("no test plan (1..N) among the runner's records")
         return
-    nums = [r[1] for r in log.results]
+    nums = [r.num for r in log.results]
     missing = sorted(set(range(1, log.plan + 1)) - set(nums))
     dups = sorted({n for n in nums if nums.count(n) > 1})
     extra = sorted(n for n in set(nums) if n > log.plan)
     if missing:
-        problems.append(f"{len(missing)} of {log.plan} result line(s) missing or garbled: "
+        problems.append(f"{len(missing)} of {log.plan} result(s) missing: "
                         + ", ".join(str(n) for n in missing[:10]))
     if dups:
         problems.append("result number(s) seen twice: " + ", ".join(str(n) for n in dups[:10]))
     if extra:
         problems.append("result number(s) beyond the plan: " + ", ".join(str(n) for n in extra[:10]))
     if nums != sorted(nums):
-        problems.append("result lines out of order")
-    for line in log.garbled[:3]:
-        problems.append(f"garbled result line: {line[:120]}")
+        problems.append("results out of order")
+    for r in log.results:
+        if r.facts is None:
+            problems.append(f"result {r.num} ({r.name}) has no facts record before it")
+        elif r.ok and facts_failures(r.facts):
+            problems.append(f"{r.name} passed although the runner saw: "
+                            + ", ".join(facts_failures(r.facts)))
+        elif r.skipped and r.facts.get("exit") != 4 and r.name != "lock-debugging":
+            problems.append(f"{r.name} skipped, but its exit status was {r.facts.get('exit')}")
 
 
-DISABLED_IRQ = re.compile(r"\bDisabling IRQ #(\d+)$")
-
-
-def guest_state(log, qemu_rc):
-    if qemu_rc == 125 or not log.lines:
+def guest_state(log, console, qemu_rc):
+    """How the guest ended, if not by the runner's power-off: a phrase, or None."""
+    if qemu_rc == 125 or not (log.records or console):
         return "silent: it printed nothing on its console (scripts/boot-qemu.sh, SILENCE)"
+    if not log.records and qemu_rc not in (124, 137) and any("TAP version" in line for line in console):
+        return ("unreadable: its console has results but no runner records (an /init older "
+                "than framed records, or not guest/init.c)")
     if qemu_rc in (124, 137):
         # genirq's spurious-IRQ detector switched a line off; when it is
         # the console's, the guest's output stops there (BOOT-RELIABILITY.md).
-        irq = next((m.group(1) for m in map(DISABLED_IRQ.search, log.lines) if m), None)
+        irq = next((m.group(1) for m in map(DISABLED_IRQ.search, console) if m), None)
         if irq:
             return (f"hung (killed after the time limit); the kernel had disabled IRQ {irq} "
                     "as spurious (\"nobody cared\"), and a console on it stops")
         return "hung (killed after the time limit)"
-    if any("Kernel panic" in line for line in log.lines):
-        return "panicked"
-    if not log.finished:
-        return f"stopped before the runner finished (QEMU exit {qemu_rc})"
-    return None
+    if log.finished:
+        return None
+    # Only a guest whose runner did not finish can have panicked: panic
+    # text from user space (a program's output is inside the runner's
+    # records; a record written to /dev/kmsg is relayed as "user") never
+    # stops the runner.
+    panic = next((m.group(2) for m in map(PANIC.match, console) if m), None)
+    if panic:
+        return f"panicked: {panic[:200]}"
+    return f"stopped before the runner finished (QEMU exit {qemu_rc})"
 
 
 def lock_debugging(log, config, problems):
-    """The runner's last result says whether debug_locks is still 1."""
-    res = [r for r in log.results if r[2] == "lock-debugging"]
+    """The runner's last result says whether lock debugging is still on."""
+    res = [r for r in log.results if r.name == "lock-debugging"]
     if not res:
         problems.append("no lock-debugging result (was /init built from guest/init.c?)")
         return
-    ok, _, _, directive = res[-1]
-    if not ok:
-        return      # a failed result, counted with the others
-    if "SKIP" in directive and config and config_has(config, "CONFIG_LOCKDEP"):
+    if res[-1].skipped and config and config_has(config, "CONFIG_LOCKDEP"):
         problems.append("the kernel has CONFIG_LOCKDEP but /init found no debug_locks")
 
 
@@ -213,46 +370,20 @@ def config_has(path, option):
         return False
 
 
-def failed_checks(prog):
-    """(explained failures, other failures) among a program's failed subtests.
+def explained(sub, allowed):
+    """A failed test whose failures are all evidence that ALLOWED (KIND, DATA) accepts."""
+    _, evidence, other = sub
+    return bool(evidence) and not other and all(allowed(k, e) for k, e in evidence)
 
-    The kselftest harness prints "# FILE:LINE:TEST:Expected ..." for each
-    failed EXPECT/ASSERT and "# TEST: Test terminated ..." for a test that
-    timed out or died. A failed subtest is explained by the bug when it has
-    such lines and every one is a futex_pi.h kernel-log check, or, in
-    stale_boost, the failed ASSERT of a stale boost together with the
-    test's message that the priority was the waiter's boost (the same bug
-    seen from user space; the ASSERT ends the test).
-    """
-    klog, other, pending, stale_assert, stale_seen = 0, [], [], False, False
-    for line in prog.output:
-        m = STALE_SEEN.match(line)
-        if m and int(m.group(2)) == -1 - int(m.group(3)):
-            stale_seen = True
-            continue
-        m = HARNESS_FAIL.match(line)
-        if m and m.group(4).startswith("Expected"):
-            if STALE_ASSERT.match(line):
-                stale_assert = True
-                pending.append(True)
-                continue
-            # (futex_pi.h: recordings made before the watcher moved
-            # to kmsg_watch.h)
-            pending.append(os.path.basename(m.group(1)) in ("kmsg_watch.h", "futex_pi.h")
-                           and bool(KMSG_CHECK_TEXT.match(m.group(4).strip())))
-            continue
-        if re.match(r"^# \S+: Test terminated", line):
-            pending.append(stale_assert and line.endswith("Test terminated by assertion"))
-            continue
-        sub = re.match(r"^(not ok|ok) \d+ (\S+)", line)
-        if sub:
-            if sub.group(1) == "not ok":
-                if pending and all(pending) and stale_assert <= stale_seen:
-                    klog += 1
-                else:
-                    other.append(sub.group(2))
-            pending, stale_assert, stale_seen = [], False, False
-    return klog, other
+
+def kmsg_alarm_only(kind, _):
+    return kind == "kmsg-alarm"
+
+
+def the_bug(kind, e):
+    """The bug as a test sees it: the kernel complained, or (stale_boost)
+    the owner kept the boost of a waiter that had left."""
+    return kind == "kmsg-alarm" or kind == "stale-boost" and e.get("prio") == e.get("boost")
 
 
 # Trace frames that say where an assertion report came from.
@@ -263,7 +394,7 @@ FRAMES = {
 }
 
 
-def assert_reports(log, sites, alarms):
+def assert_reports(log, sites):
     """Count the assertion reports, their telling frames, other complaints.
 
     Reports from two CPUs interleave record by record, so a trace line
@@ -271,8 +402,10 @@ def assert_reports(log, sites, alarms):
     its WARNING to its "---[ end trace").
     """
     reports, frames, others, open_reports = 0, dict.fromkeys(FRAMES, 0), [], 0
-    for text in log.kmsg:
+    for cls, text in log.kmsg:
         t = text.strip()
+        if cls not in ("kernel", "alarm"):
+            continue
         if t.startswith("---[ end trace"):
             open_reports = max(0, open_reports - 1)
             continue
@@ -280,7 +413,7 @@ def assert_reports(log, sites, alarms):
             for kind, frame in FRAMES.items():
                 if t.startswith(frame):
                     frames[kind] += 1
-        if not complaint(t, alarms):
+        if cls != "alarm":
             continue
         m = WARNING_AT.match(t)
         if m and m.group(1) in sites:
@@ -293,46 +426,56 @@ def assert_reports(log, sites, alarms):
     return reports, frames, others
 
 
-def failed_for_kernel_log(log, problems, allowed):
+def crashed(log, problems):
+    """A user process killed by a fault (the kernel said so) is a problem of its own."""
+    crash = next((t for cls, t in log.kmsg if cls == "crash"), None)
+    if crash:
+        problems.append(f"a user process crashed: {crash.strip()[:200]}")
+
+
+def failed_for_kernel_log(log, problems, allowed, evidence=kmsg_alarm_only):
     """Programs that failed: each must be in ALLOWED (a predicate on its
-    name) and have failed only for the kernel's warnings."""
+    name) and have failed only because the kernel complained, each of its
+    failed tests with EVIDENCE only."""
     during = []
     for prog in log.programs:
-        ok, _, directive = prog.result
-        if ok or prog.name == "boot" and not directive:
+        r = prog.result
+        if r.ok:
             continue
-        why = directive
         if not allowed(prog.name):
-            problems.append(f"{prog.name} failed, which it must not here: {why}")
+            problems.append(f"{prog.name} failed, which it must not here: {r.directive}")
             continue
-        parts = [p.strip() for p in why.split("; ")]
-        kernel = [p for p in parts if p.startswith("kernel: ")]
-        rest = [p for p in parts if not p.startswith("kernel: ")]
-        if not kernel or any(p != "exit status 1" for p in rest):
-            problems.append(f"{prog.name} failed beyond the kernel's warnings: {why}")
+        f = r.facts or {}
+        beyond = [w for w in facts_failures(f)
+                  if not w.endswith("kernel complaints") and w != "exit status 1"]
+        if not f.get("alarms") or beyond:
+            problems.append(f"{prog.name} failed beyond the kernel's warnings: "
+                            + (", ".join(beyond) or "the runner saw no kernel complaint"))
             continue
-        klog, other = failed_checks(prog)
+        subs = prog.subtests()
+        other = [s[0] for s in subs if not explained(s, evidence)]
         if other:
-            problems.append(f"{prog.name}: check(s) failed that are not kernel-log checks: "
-                            + ", ".join(other[:5]))
-        elif rest and not klog:
-            problems.append(f"{prog.name}: exit status 1 without a failed kernel-log check")
+            problems.append(f"{prog.name}: test(s) failed without evidence of the bug, or "
+                            "with other failures: " + ", ".join(other[:5]))
+        elif f.get("exit") == 1 and not subs:
+            problems.append(f"{prog.name}: exit status 1 without a failed test")
         during.append(prog.name)
     return during
 
 
-def verdict_bug(log, sites, alarms, problems):
+def verdict_bug(log, sites, problems):
     """The assertion warned from both futex paths, and nothing else failed."""
     if not sites:
         problems.append("no assertion sites given (is the assertion in the tree?)")
-    _, frames, others = assert_reports(log, sites, alarms)
+    _, frames, others = assert_reports(log, sites)
     lock, requeue = frames["lock"], frames["requeue"]
     during = failed_for_kernel_log(log, problems,
-                                   lambda name: name.startswith(("futex-pi/", "futex/")))
+                                   lambda name: name.startswith(("futex-pi/", "futex/")), the_bug)
     observed = (f"assert warned from futex_lock_pi {lock}x, futex_wait_requeue_pi {requeue}x; "
                 f"during: {' '.join(during) or 'nothing'}")
     if others:
         problems.append(f"kernel complaint not at an assertion site: {others[0][:200]}")
+    crashed(log, problems)
     if frames["plug"]:
         problems.append(f"the assertion also warned from a block plug flush ({frames['plug']}x): "
                         "sched_submit_work() still runs with an rt_waiter enqueued")
@@ -343,14 +486,11 @@ def verdict_bug(log, sites, alarms, problems):
     return observed
 
 
-PLUG_PROG = "rt-plug/plug_flush"
-
-
-def verdict_plug(log, sites, alarms, problems):
+def verdict_plug(log, sites, problems):
     """The assertion warned from the block plug flush, from nothing else."""
     if not sites:
         problems.append("no assertion sites given (is the assertion in the tree?)")
-    reports, frames, others = assert_reports(log, sites, alarms)
+    reports, frames, others = assert_reports(log, sites)
     during = failed_for_kernel_log(log, problems, lambda name: name == PLUG_PROG)
     if PLUG_PROG not in (p.name for p in log.programs):
         problems.append(f"{PLUG_PROG} did not run")
@@ -360,6 +500,7 @@ def verdict_plug(log, sites, alarms, problems):
                 f"during: {' '.join(during) or 'nothing'}")
     if others:
         problems.append(f"kernel complaint not at an assertion site: {others[0][:200]}")
+    crashed(log, problems)
     if frames["lock"] or frames["requeue"]:
         problems.append("the assertion warned from the futex paths too")
     if not frames["plug"]:
@@ -367,157 +508,147 @@ def verdict_plug(log, sites, alarms, problems):
     return observed
 
 
-EINVAL_LINE = re.compile(r"processes: .* ([0-9]+) EINVAL")
-# The threads' test reports its EINVAL per thread.
-EINVAL_THREAD = re.compile(r"thread \d+: lock: (\d+) failures: Invalid argument$")
-ERRNO_LINE = re.compile(r"pi_deadline_stress\.c:\d+:.*(thread \d+: (lock|unlock)|process \d+): ")
-ERRNO_OK = [
-    # The stale pi_state reused: FUTEX_LOCK_PI fails with EINVAL.
-    re.compile(r"thread \d+: lock: \d+ failures: Invalid argument$"),
-    # Rarer, same cause (counts in the suite's README): an unlock that
-    # finds the word no longer naming its caller, FUTEX_OWNER_DIED set
-    # while nobody died.
-    re.compile(r"thread \d+: unlock: \d+ failures: Operation not permitted$"),
-    re.compile(r"process \d+: \d+ failures: Owner died$"),
-]
-RARE = re.compile(r"(unlock: \d+ failures: Operation not permitted|\d+ failures: Owner died)$")
+# The errnos a reused stale pi_state gives, by operation of
+# pi_deadline_stress: FUTEX_LOCK_PI's EINVAL; rarer, the same cause seen
+# from an unlock that finds the word no longer naming its caller (EPERM),
+# and a robust mutex that reports its owner died while nobody died.
+STALE_ERRNOS = {"lock": {"EINVAL"}, "unlock": {"EPERM"}, "timedlock": {"EINVAL", "EOWNERDEAD"}}
+
+
+def stale_errnos(kind, e):
+    return kind == "futex-errors" and \
+        set(str(e.get("errnos", "")).split(",")) <= STALE_ERRNOS.get(e.get("op"), set())
+
+
+def only_prog_failed(log, name, problems):
+    """NAME's Program; every other program passed."""
+    prog = None
+    for p in log.programs:
+        if p.name == name:
+            prog = p
+        elif not p.result.ok:
+            problems.append(f"{p.name} failed: {p.result.directive}")
+    for r in log.results:
+        if r.name in ("boot", "lock-debugging") and not r.ok:
+            problems.append(f"{r.name}: {r.directive}")
+    if prog is None:
+        problems.append(f"{name} did not run")
+    return prog
+
+
+def only_checks_failed(prog, problems):
+    """PROG exited 1 and the runner saw nothing else wrong."""
+    beyond = [w for w in facts_failures(prog.result.facts or {}) if w != "exit status 1"]
+    if beyond:
+        problems.append(f"{prog.name} failed beyond its checks: " + ", ".join(beyond))
 
 
 def verdict_einval(log, problems):
     """pi_deadline_stress fails with EINVAL, nothing else fails, the log is clean."""
-    einval = threads = 0
-    line = None
-    for prog in log.programs:
-        if prog.name != "futex-pi/pi_deadline_stress":
-            continue
-        for out in prog.output:
-            m = EINVAL_LINE.search(out)
-            if m and line is None:
-                line = re.sub(r"^ *# *", "", out)
-                einval += int(m.group(1))
-            m = EINVAL_THREAD.search(out)
-            if m:
-                threads += int(m.group(1))
-    einval += threads
-    for prog in log.programs:
-        ok, _, directive = prog.result
-        if ok:
-            continue
-        why = directive
-        if prog.name != "futex-pi/pi_deadline_stress" or why != "exit status 1":
-            problems.append(f"{prog.name} failed: {why}")
-    rare = 0
-    for prog in log.programs:
-        for out in prog.output:
-            m = re.search(r"(\d+) mutual exclusion violations", out)
-            if m and int(m.group(1)):
-                problems.append(f"{m.group(1)} mutual exclusion violations (two owners at once): "
-                                f"{out.strip()[:200]}")
-            if ERRNO_LINE.search(out):
-                if not any(p.search(out) for p in ERRNO_OK):
-                    problems.append(f"unexpected errno: {out.strip()[:200]}")
-                if RARE.search(out):
-                    rare += 1
-            # The failure counts may be non-zero (their errnos are vetted
-            # above); every other check must hold.
-            if re.search(r"pi_deadline_stress\.c:\d+:.*Expected", out) and \
-               not re.search(r"== (failed|sum\.einval|sum\.failed) \(", out):
-                problems.append(f"pi_deadline_stress check failed beyond EINVAL: {out.strip()[:200]}")
-    if not einval:
-        problems.append("pi_deadline_stress saw no EINVAL")
-    observed = line or "no EINVAL line"
-    if threads:
-        observed += f"; threads' test: {threads} EINVAL"
+    prog = only_prog_failed(log, STRESS_PROG, problems)
+    if prog is None:
+        return f"{STRESS_PROG} did not run"
+    if prog.result.ok:
+        problems.append(f"{STRESS_PROG} passed: no stale pi_state was reused")
+        return f"{STRESS_PROG} passed"
+    only_checks_failed(prog, problems)
+    for name, evidence, other in prog.subtests():
+        # Two owners at once only where the same test saw the owner's
+        # unlock fail because the word named another (EPERM), or a
+        # robust mutex report an owner that did not die (EOWNERDEAD):
+        # the kernel handed the futex over a live owner.
+        rewritten = sum(e.get("n", 0) for k, e in evidence if k == "futex-errors" and
+                        set(str(e.get("errnos")).split(",")) & {"EPERM", "EOWNERDEAD"})
+        overlaps = max([e.get(key, 0) for k, e in evidence if k == "mutex-violations"
+                        for key in ("n", "lost_updates")] or [0])
+        if overlaps > rewritten:
+            problems.append(f"{STRESS_PROG}: {name}: {overlaps} mutual exclusion violation(s) "
+                            f"(two owners at once), {rewritten} of them explained by a word "
+                            "rewritten over a live owner (EPERM, EOWNERDEAD)")
+        if not explained((name, evidence, other),
+                         lambda k, e: stale_errnos(k, e) or k == "mutex-violations"):
+            problems.append(f"{STRESS_PROG}: {name} failed beyond EINVAL: "
+                            + ((other or [f"{k} {e}" for k, e in evidence] or ["no evidence"])[0])[:200])
+    errs = prog.evidence("futex-errors")
+    einval = {op: sum(e.get("n", 0) for e in errs if e.get("op") == op and e.get("errnos") == "EINVAL")
+              for op in ("lock", "timedlock")}
+    rare = [e for e in errs if e.get("errnos") != "EINVAL"]
+    violations = sum(max(e.get("n", 0), e.get("lost_updates", 0))
+                     for e in prog.evidence("mutex-violations"))
+    if not sum(einval.values()):
+        problems.append(f"{STRESS_PROG} saw no EINVAL")
+    observed = (f"{STRESS_PROG}: {sum(einval.values())} EINVAL (threads' FUTEX_LOCK_PI "
+                f"{einval['lock']}, processes' timedlock {einval['timedlock']})")
     if rare:
-        observed += f"; EPERM on unlock or EOWNERDEAD in {rare} thread(s)/process(es)"
+        observed += "; also " + ", ".join(f"{e.get('op')} {e.get('errnos')} x{e.get('n')}" for e in rare[:3])
+    if violations:
+        observed += f"; {violations} mutual exclusion violation(s)"
     return observed
+
+
+def stale_boosts(prog):
+    """The stale-boost evidence of PROG in which the owner had the waiter's boost."""
+    return [e for e in prog.evidence("stale-boost") if e.get("prio") == e.get("boost")]
 
 
 def verdict_stale(log, problems):
     """stale_boost fails for the stale boost only; everything else passes."""
-    seen, prog_stale = [], None
-    for prog in log.programs:
-        ok, _, directive = prog.result
-        if prog.name == STALE_PROG:
-            prog_stale = prog
-        elif not ok:
-            problems.append(f"{prog.name} failed: {directive}")
-    if prog_stale is None:
-        problems.append(f"{STALE_PROG} did not run")
+    prog = only_prog_failed(log, STALE_PROG, problems)
+    if prog is None:
         return "stale_boost did not run"
-    ok, _, directive = prog_stale.result
-    if not ok and directive != "exit status 1":
-        problems.append(f"{STALE_PROG} failed beyond its checks: {directive}")
-    plan = next((int(m.group(1)) for m in (PLAN.match(l) for l in prog_stale.output) if m), None)
-    subtests = [l for l in prog_stale.output if re.match(r"^(not ok|ok) \d+ ", l)]
-    if plan is not None and len(subtests) != plan:
-        problems.append(f"{STALE_PROG}: {len(subtests)} of its {plan} results")
-    if ok and "SKIP" in directive:
-        why = directive.split("SKIP", 1)[1].strip()
-        problems.append(f"{STALE_PROG} skipped ({why}): it cannot tell whether this kernel "
-                        "is affected")
+    r = prog.result
+    if r.skipped:
+        problems.append(f"{STALE_PROG} skipped ({r.directive[4:].strip()}): it cannot tell "
+                        "whether this kernel is affected")
         return "stale_boost skipped"
-    if ok:
+    if r.ok:
         problems.append(f"not affected anymore: {STALE_PROG} passed: the owner dropped the "
                         "leaving waiter's boost in every window it saw, so this kernel "
                         "carries the fix (fbeb558b0dd0 or a backport of it); the cell's "
                         "expectation is out of date")
         return "stale_boost passed"
-    # Each failed variant must be explained by its own stale-boost report:
-    # the harness prints the failed ASSERT ("Expected self->base (20) ==
-    # prio (-11)") and the test's message, nothing else.
-    variants, stale, other = [], None, []
-    for line in prog_stale.output:
-        m = STALE_SEEN.match(line)
-        if m and int(m.group(2)) == -1 - int(m.group(3)):
-            stale = m.group(1).strip()
-            continue
-        h = HARNESS_FAIL.match(line)
-        if h and h.group(4).startswith("Expected") and not STALE_ASSERT.match(line) or \
-           re.match(r"^# \S+: Test terminated (?!by assertion)", line):
-            other.append(line)
-            continue
-        sub = re.match(r"^(not ok|ok) \d+ (\S+)", line)
-        if sub:
-            if sub.group(1) == "not ok":
-                if stale and not other:
-                    variants.append((sub.group(2).split(".")[1], stale))
-                else:
-                    problems.append(f"stale_boost: {sub.group(2)} failed for another reason: "
-                                    + (other[0][:200] if other else "no message"))
-            stale, other = None, []
+    only_checks_failed(prog, problems)
+    f = r.facts or {}
+    if f.get("plan", -1) >= 0 and f.get("plan") != f.get("results"):
+        problems.append(f"{STALE_PROG}: {f.get('results')} of its {f['plan']} results")
+    variants = []
+    for sub in prog.subtests():
+        if explained(sub, lambda k, e: k == "stale-boost" and e.get("prio") == e.get("boost")):
+            variants.append((sub[0].split(".")[1] if sub[0].count(".") >= 2 else sub[0],
+                             sub[1][0][1]))
+        else:
+            problems.append(f"stale_boost: {sub[0]} failed for another reason: "
+                            + ((sub[2] or [f"{k} {e}" for k, e in sub[1]] or ["no evidence"])[0])[:200])
     if not variants:
         problems.append("stale_boost failed, but no variant saw a stale boost")
         return "stale_boost failed without a stale boost"
+    e = variants[0][1]
     return (f"affected: the owner kept a leaving waiter's boost in {len(variants)} variant(s) "
-            f"({', '.join(v for v, _ in variants)}): {variants[0][1]}")
+            f"({', '.join(v for v, _ in variants)}): priority {e['prio']}, the waiter's boost, "
+            f"where its own is {e.get('base')}")
 
 
-DEADLOCK_PROG = "futex/futex_lock_pi_deadlock"
 DEADLOCK_SEEN = re.compile(r"FAIL: (FUTEX_LOCK_PI timed out after \d+ s: "
                            r"the ABBA deadlock was not detected)")
 
 
-def verdict_deadlock(log, alarms, problems):
+def verdict_deadlock(log, problems):
     """futex_lock_pi_deadlock failed for the undetected deadlock, and only it."""
-    bad = [t.strip() for t in log.kmsg if complaint(t, alarms)]
+    bad = [t.strip() for cls, t in log.kmsg if cls == "alarm"]
     if bad:
         problems.append(f"kernel complaint: {bad[0][:200]}")
-    prog = next((p for p in log.programs if p.name == DEADLOCK_PROG), None)
-    for other in log.programs:
-        ok, _, directive = other.result
-        if other is not prog and not ok:
-            problems.append(f"{other.name} failed: {directive}")
+    crashed(log, problems)
+    prog = only_prog_failed(log, DEADLOCK_PROG, problems)
     if prog is None:
-        problems.append(f"{DEADLOCK_PROG} did not run")
         return f"{DEADLOCK_PROG} did not run"
-    ok, _, directive = prog.result
-    if ok:
+    if prog.result.ok:
         problems.append(f"{DEADLOCK_PROG} passed: this kernel reports the deadlock "
                         "(it has the ww_ctx fix, or its stack reads NULL)")
         return f"{DEADLOCK_PROG} passed"
-    if not re.fullmatch(r"exit status \d+", directive):
-        problems.append(f"{DEADLOCK_PROG} failed beyond its check: {directive}")
+    beyond = [w for w in facts_failures(prog.result.facts or {})
+              if not re.fullmatch(r"exit status \d+", w)]
+    if beyond:
+        problems.append(f"{DEADLOCK_PROG} failed beyond its check: " + ", ".join(beyond))
     seen = [m.group(1) for m in map(DEADLOCK_SEEN.search, prog.output) if m]
     fails = [line.strip() for line in prog.output if re.search(r"\b(FAIL|ERROR):", line)]
     if not seen:
@@ -535,15 +666,15 @@ def affected(log):
     prog = next((p for p in reversed(log.programs) if p.name == STALE_PROG), None)
     if prog is None:
         return None
-    ok, _, directive = prog.result
-    if ok and "SKIP" in directive:
-        return "cannot tell: " + directive.split("SKIP", 1)[1].strip()
-    if ok:
+    r = prog.result
+    if r.skipped:
+        return "cannot tell: " + r.directive[4:].strip()
+    if r.ok:
         return "no: the owner dropped every leaving waiter's boost"
-    for line in prog.output:
-        m = STALE_SEEN.match(line)
-        if m and int(m.group(2)) == -1 - int(m.group(3)):
-            return "YES: " + m.group(1).strip()
+    seen = stale_boosts(prog)
+    if seen:
+        return (f"YES: the owner kept a leaving waiter's boost (priority {seen[0]['prio']}, "
+                f"its own {seen[0].get('base')}) in {len(seen)} window(s)")
     return "cannot tell: stale_boost failed for another reason (see its output)"
 
 
@@ -581,7 +712,7 @@ def read_lava(path):
     """
     lines, problems, results, errors, hung, finished = [], [], [], [], False, False
     opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", errors="replace") as f:
+    with opener(path, "rt", encoding="latin-1") as f:
         for n, raw in enumerate(f, 1):
             raw = raw.strip()
             if raw.startswith("- "):
@@ -596,7 +727,7 @@ def read_lava(path):
                 continue
             if lvl in ("target", "feedback") and isinstance(msg, str):
                 # LAVA's console logger writes " as \".
-                lines.extend(msg.replace('\\"', '"').replace("\r", "").split("\n"))
+                lines.extend(msg.replace('\\"', '"').split("\n"))
             elif lvl == "results" and isinstance(msg, dict):
                 if msg.get("definition") == LAVA_MONITOR:
                     results.append((msg.get("extra", {}).get("test_case_id"), msg.get("result")))
@@ -618,7 +749,7 @@ def read_lava(path):
 
 def lava_results_match(log, results, problems):
     """LAVA's records of the monitor are the runner's result lines, in order."""
-    want = [(name, "pass" if ok else "fail") for ok, _, name, _ in log.results]
+    want = [(r.name, "pass" if r.ok else "fail") for r in log.results]
     if results == want:
         return
     for i, (w, r) in enumerate(zip(want, results)):
@@ -629,6 +760,17 @@ def lava_results_match(log, results, problems):
     problems.append(f"LAVA recorded {len(results)} result(s), the console has {len(want)}")
 
 
+
+
+def read_serial(path):
+    """A serial log as lines: bytes as latin-1 (one character each), split at
+    line feeds only (a carriage return inside a line is a byte of it)."""
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        lines = f.read().decode("latin-1").split("\n")
+    return lines[:-1] if lines and not lines[-1] else lines
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log")
@@ -637,19 +779,34 @@ def main(argv=None):
                     default="pass")
     ap.add_argument("--sites", default="", help="FILE:LINE of each assertion, comma-separated")
     ap.add_argument("--config", help="the kernel's .config (is lockdep in?)")
+    ap.add_argument("--image", help="the kernel image that was booted (for the record)")
     ap.add_argument("--results", help="write the results here")
-    ap.add_argument("--alarms", default=ALARMS_H)
+    ap.add_argument("--json", help="write the verdict here, as JSON")
     ap.add_argument("--require", action="append", default=[],
                     help="a program that must have passed (not skipped), whatever the expectation")
     ap.add_argument("--lava", action="store_true", help="LOG is a LAVA job's log")
+    ap.add_argument("--output", metavar="PROGRAM",
+                    help="print PROGRAM's output (its own lines, as it wrote them) and stop")
     args = ap.parse_args(argv)
 
-    alarms = load_alarms(args.alarms)
+    if not os.path.isfile(args.log):
+        sys.exit(f"error: no log at {args.log}")
     problems = []
     if args.lava:
-        lines, problems, lava_results, lava_errors, hung = read_lava(args.log)
-        log = Log(lines)
-        guest = guest_state(log, 0)
+        raw, problems, lava_results, lava_errors, hung = read_lava(args.log)
+    else:
+        raw = read_serial(args.log)
+    stream = Stream(raw)
+    log = Log(stream.records)
+    if args.output:
+        for prog in log.programs:
+            if prog.name == args.output:
+                sys.stdout.flush()
+                sys.stdout.buffer.write("".join(line + "\n" for line in prog.output)
+                                        .encode("latin-1", "replace"))
+        return 0 if any(p.name == args.output for p in log.programs) else 1
+    guest = guest_state(log, stream.console, 0 if args.lava else args.qemu_rc)
+    if args.lava:
         failed = [e for e in lava_errors if not e.startswith("the LAVA job log ends")]
         if guest and guest.startswith("silent") and failed:
             guest = "not booted: the LAVA job failed before the console showed anything (" \
@@ -665,79 +822,86 @@ def main(argv=None):
         elif not guest:
             problems.extend(lava_errors)
             lava_results_match(log, lava_results, problems)
-    else:
-        opener = gzip.open if args.log.endswith(".gz") else open
-        with opener(args.log, "rt", errors="replace") as f:
-            lines = [line.rstrip("\r\n").replace("\r", "") for line in f]
-        log = Log(lines)
-        guest = guest_state(log, args.qemu_rc)
     if guest:
         problems.append(f"guest {guest}")
-    else:
+    problems.extend(stream.problems)
+    if not guest:
         for name in args.require:
-            if not any(ok and n == name and "SKIP" not in d for ok, _, n, d in log.results):
+            if not any(r.ok and not r.skipped and r.name == name for r in log.results):
                 problems.append(f"{name} did not pass")
         check_results(log, problems)
         lock_debugging(log, args.config, problems)
-        lost = [k for k in log.kmsg if re.match(r"^\((\d+ )?records lost", k)]
-        if lost:
-            problems.append(f"kernel log records were lost: {lost[0]}")
-        for ok, num, name, directive in log.results:
-            if "retried" in directive:
-                problems.append(f"{name} was run twice (an old /init retried it): {directive}")
+        if any(cls == "lost" for cls, _ in log.kmsg):
+            problems.append("kernel log records were lost: "
+                            + next(t for cls, t in log.kmsg if cls == "lost"))
 
     sites = {s for s in args.sites.split(",") if s}
-    failed = [r for r in log.results if not r[0]]
+    failed = [r for r in log.results if not r.ok]
     observed = None
     if not guest:
         if args.expect == "bug":
-            observed = verdict_bug(log, sites, alarms, problems)
+            observed = verdict_bug(log, sites, problems)
         elif args.expect == "einval":
             observed = verdict_einval(log, problems)
         elif args.expect == "stale":
             observed = verdict_stale(log, problems)
         elif args.expect == "plug":
-            observed = verdict_plug(log, sites, alarms, problems)
+            observed = verdict_plug(log, sites, problems)
         elif args.expect == "deadlock":
-            observed = verdict_deadlock(log, alarms, problems)
+            observed = verdict_deadlock(log, problems)
         else:
-            for ok, num, name, directive in failed:
-                problems.append(f"not ok {num} {name} # {directive}")
-    passed = sum(1 for r in log.results if r[0] and "SKIP" not in r[3])
-    skipped = sum(1 for r in log.results if r[0] and "SKIP" in r[3])
+            for r in failed:
+                problems.append(r.ktap())
+    passed = sum(1 for r in log.results if r.ok and not r.skipped)
+    skipped = sum(1 for r in log.results if r.skipped)
     nfail = len(failed) + (1 if guest else 0)
     if args.expect == "pass" and not guest:
-        # Problems outside the result lines (missing results, lockdep).
+        # Problems outside the results (missing results, lockdep, the stream).
         nfail += sum(1 for p in problems if not p.startswith("not ok "))
     summary = f"{passed} passed, {nfail} failed, {skipped} skipped"
     if observed is None:
         observed = summary
-
-    ktap = [f"{'ok' if ok else 'not ok'} {num} {name}{' # ' + directive if directive else ''}"
-            for ok, num, name, directive in log.results]
-    if args.results:
-        with open(args.results, "w") as f:
-            for line in ktap:
-                f.write(line + "\n")
-            for p in problems:
-                if not p.startswith("not ok "):
-                    f.write(f"not ok - {p}\n")
-
-    print(f"--- results ({args.log})")
-    for line in ktap:
-        print("  " + line)
-    if guest:
-        print(f"guest {guest}; its last console lines:")
-        for line in [l for l in lines if not l.startswith("    ")][-25:]:
-            print(f"  | {line}")
-    for p in problems:
-        print(f"problem: {p}")
     verdict = "ok" if not problems else "FAIL"
     if problems and args.expect != "pass":
         observed += "; but: " + "; ".join(problems[:3])
     elif problems and args.expect == "pass":
         observed = "FAILED: " + problems[0]
     answer = affected(log)
+
+    if args.results:
+        with open(args.results, "w") as f:
+            for r in log.results:
+                f.write(r.ktap() + "\n")
+            for p in problems:
+                if not p.startswith("not ok "):
+                    f.write(f"not ok - {p}\n")
+    if args.json:
+        data = {
+            "log": os.path.abspath(args.log), "engine": "lava" if args.lava else "qemu",
+            "qemu_rc": None if args.lava else args.qemu_rc, "image": args.image,
+            "expect": args.expect, "met": not problems, "verdict": verdict,
+            "observed": observed, "problems": problems, "guest": guest or "finished",
+            "counts": {"passed": passed, "failed": nfail, "skipped": skipped},
+            "kernel": log.uname, "affected": answer,
+            "results": [{"num": r.num, "name": r.name, "ok": r.ok, "skipped": r.skipped,
+                         "directive": r.directive, "facts": r.facts} for r in log.results],
+            "runner_records": len(log.records),
+        }
+        tmp = args.json + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
+        os.replace(tmp, args.json)
+
+    print(f"--- results ({args.log})")
+    for r in log.results:
+        print("  " + r.ktap())
+    if guest:
+        print(f"guest {guest}; its last console lines:")
+        for line in stream.console[-25:]:
+            print(f"  | {line!r}"[:300] if any(ord(c) < 32 for c in line) else f"  | {line}")
+    for p in problems:
+        print(f"problem: {p}")
     if answer:
         print(f"is this kernel affected (stale_boost)? {answer}")
     print(f"verdict: {verdict}: {observed}")

@@ -85,17 +85,22 @@ static void note_failure(long *failed, uint64_t *errs, int err)
 		*errs |= 1ULL;	/* out of range: bit 0 */
 }
 
-/* "Invalid argument, Operation not permitted": the errnos in @errs. */
+/* "EINVAL,EPERM": the errnos in @errs, by name (a token for evidence). */
 static const char *errno_names(uint64_t errs, char *buf, size_t len)
 {
+	const char *name;
 	size_t n = 0;
 	int e;
 
 	buf[0] = '\0';
 	for (e = 0; e < 64 && n < len; e++) {
-		if (errs & (1ULL << e))
-			n += snprintf(buf + n, len - n, "%s%s", n ? ", " : "",
-				      e ? strerror(e) : "other");
+		if (!(errs & (1ULL << e)))
+			continue;
+		name = e ? strerrorname_np(e) : "other";
+		if (name)
+			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "", name);
+		else
+			n += snprintf(buf + n, len - n, "%s%d", n ? "," : "", e);
 	}
 	return buf;
 }
@@ -215,21 +220,27 @@ TEST_F_TIMEOUT(pi_deadline_stress, unlock_vs_leaving_waiters, 3600 + STRESS_GRAC
 		failed += t[i].lock_failed + t[i].unlock_failed;
 		violations += t[i].violations;
 		if (t[i].lock_failed)
-			TH_LOG("thread %d: lock: %ld failures: %s", i,
-			       t[i].lock_failed,
-			       errno_names(t[i].lock_errs, names, sizeof(names)));
+			EVIDENCE("futex-errors", "op=lock thread=%d n=%ld errnos=%s",
+				 i, t[i].lock_failed,
+				 errno_names(t[i].lock_errs, names, sizeof(names)));
 		if (t[i].unlock_failed)
-			TH_LOG("thread %d: unlock: %ld failures: %s", i,
-			       t[i].unlock_failed,
-			       errno_names(t[i].unlock_errs, names, sizeof(names)));
+			EVIDENCE("futex-errors", "op=unlock thread=%d n=%ld errnos=%s",
+				 i, t[i].unlock_failed,
+				 errno_names(t[i].unlock_errs, names, sizeof(names)));
 	}
 	TH_LOG("%ld acquisitions (owner %ld), %ld timeouts, %ld failures, %ld mutual exclusion violations",
 	       acquired, t[0].acquired, timedout, failed, violations);
 
-	/* Every check runs: one failure must not hide the others. */
-	EXPECT_EQ(0, failed);
-	EXPECT_EQ(0, violations);
-	EXPECT_EQ(acquired, s->crit.counter);
+	/*
+	 * Every check runs: one failure must not hide the others. A failed
+	 * call is evidence above (which errno, how often), and so are two
+	 * owners at once (seen by the flag, or as updates of the counter
+	 * lost): with a stale pi_state the kernel can hand the futex over a
+	 * live owner, whose unlock then fails with EPERM.
+	 */
+	if (violations || acquired != s->crit.counter)
+		EVIDENCE("mutex-violations", "n=%ld lost_updates=%ld", violations,
+			 acquired - s->crit.counter);
 	ASSERT_GT(t[0].acquired, 0);
 	ASSERT_GT(timedout, 0) {
 		TH_LOG("no waiter ever left: the race was not exercised");
@@ -368,16 +379,18 @@ TEST_F_TIMEOUT(pi_deadline_stress, shared_robust_timedlock, 3600 + STRESS_GRACE_
 		sum.failed += sh->st[i].failed;
 		sum.violations += sh->st[i].violations;
 		if (sh->st[i].failed)
-			TH_LOG("process %d: %ld failures: %s", i, sh->st[i].failed,
-			       errno_names(sh->st[i].errs, names, sizeof(names)));
+			EVIDENCE("futex-errors", "op=timedlock process=%d n=%ld errnos=%s",
+				 i, sh->st[i].failed,
+				 errno_names(sh->st[i].errs, names, sizeof(names)));
 	}
 	TH_LOG("%d processes: %ld acquisitions, %ld timeouts, %ld EINVAL, %ld mutual exclusion violations",
 	       n, sum.acquired, sum.timedout, sum.einval, sum.violations);
-
-	EXPECT_EQ(0, sum.einval);
-	EXPECT_EQ(0, sum.failed);
-	EXPECT_EQ(0, sum.violations);
-	EXPECT_EQ(sum.acquired, sh->crit.counter);
+	if (sum.einval)
+		EVIDENCE("futex-errors", "op=timedlock processes=%d n=%ld errnos=EINVAL",
+			 n, sum.einval);
+	if (sum.violations || sum.acquired != sh->crit.counter)
+		EVIDENCE("mutex-violations", "n=%ld lost_updates=%ld", sum.violations,
+			 sum.acquired - sh->crit.counter);
 	ASSERT_GT(sum.acquired, 0);
 	ASSERT_GT(sum.timedout, 0) {
 		TH_LOG("no waiter ever left: the race was not exercised");
