@@ -52,38 +52,38 @@ run:
 	@scripts/run.sh
 
 check:
-	@scripts/check.sh
+	@scripts/matrix/check.sh
 
 selftest:
 	@scripts/verdict_test.py
 	@scripts/prebuilt-kernel_test.sh
 
 host-test:
-	@scripts/host-test.sh
+	@scripts/measure/host-test.sh
 
 bench:
-	@scripts/bench.sh
+	@scripts/measure/bench.sh
 
 soak:
-	@scripts/soak.sh
+	@scripts/measure/soak.sh
 
 apply:
-	@scripts/apply-series.sh apply
+	@scripts/patches/apply-series.sh apply
 
 unapply:
-	@scripts/apply-series.sh unapply
+	@scripts/patches/apply-series.sh unapply
 
 mbox:
-	@scripts/mbox.sh
+	@scripts/patches/mbox.sh
 
 lava:
-	@scripts/lava.sh jobs
+	@scripts/lava/lava.sh jobs
 
 lava-run:
-	@scripts/lava.sh run
+	@scripts/lava/lava.sh run
 
 lava-matrix:
-	@scripts/lava.sh matrix
+	@scripts/lava/lava.sh matrix
 
 clean:
 	rm -rf "$(OUT)"

@@ -153,7 +153,7 @@ patch_subject() {
 }
 
 # What every guest gets besides qemu/ARCH.conf's machine and CPU, whichever
-# engine boots it: scripts/boot-qemu.sh, or a LAVA job (scripts/lava.sh).
+# engine boots it: scripts/boot-qemu.sh, or a LAVA job (scripts/lava/lava.sh).
 # guest_qemu_options: QEMU options, one a line (SMP: vCPUs, default 2).
 # -no-reboot, with panic=-1 below: a panic ends QEMU at once.
 guest_qemu_options() {

@@ -14,7 +14,7 @@
 # Env: OUT
 set -u
 . "$(dirname "$0")/lib.sh"
-. "$TOP/scripts/cells.sh"
+. "$TOP/scripts/matrix/cells.sh"
 . "$TOP/scripts/testlib.sh"
 
 out=$(realpath -m "${OUT:-$TOP/out}")
@@ -86,7 +86,7 @@ grep -q '^problem: the assertion never warned from futex_lock_pi$' "$dir/verdict
 	! grep -q '^problem: no assertion sites given' "$dir/verdict-bug.txt"
 result "their forged kernel lines do not meet the bug expectation" $? \
 	"$(grep '^verdict:' "$dir/verdict-bug.txt")"
-[ "$("$TOP/scripts/matrix.py" get "$dir/verdict.json" guest)" = finished ]
+[ "$("$TOP/scripts/matrix/matrix.py" get "$dir/verdict.json" guest)" = finished ]
 result "user space's panic text did not end the verdict as a panic" $? \
-	"$("$TOP/scripts/matrix.py" get "$dir/verdict.json" guest)"
+	"$("$TOP/scripts/matrix/matrix.py" get "$dir/verdict.json" guest)"
 summary

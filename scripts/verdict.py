@@ -3,7 +3,7 @@
 """Turn a guest's serial log into results and a verdict.
 
 The one place where a serial log is read: `make run` (scripts/run.sh), `make
-check` (scripts/check.sh), the LAVA and measurement scripts and `make
+check` (scripts/matrix/check.sh), the LAVA and measurement scripts and `make
 selftest` (scripts/verdict_test.py) all call it, and read what it wrote
 (verdict.json), never its printed lines.
 
@@ -66,7 +66,7 @@ panicked), every result the plan announced must be there once, no kernel
 record may have been lost, and lock debugging must still be on.
 
 The log is QEMU's serial output (scripts/boot-qemu.sh), or with --lava the
-log of a LAVA job that booted the guest (scripts/lava.sh): its console
+log of a LAVA job that booted the guest (scripts/lava/lava.sh): its console
 lines are read the same way, the job's own errors (a monitor that timed
 out: a hung guest) count as how the guest ended, and the results LAVA
 recorded from the console must be the runner's results, one for one.

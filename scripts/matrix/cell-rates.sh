@@ -7,12 +7,12 @@
 # saved options. No retry. Prints, and writes to OUT/cell-rates.md, a row
 # per cell: boots, boots that met the expectation, and what each other boot
 # showed; the serial logs of those stay in OUT/cell-rates/CELL/.
-# Usage: scripts/cell-rates.sh N
+# Usage: scripts/matrix/cell-rates.sh N
 # Env: CELLS (default: every booted cell that has a run in OUT), OUT, and
 #      SMP, MEM, TIMEOUT, SILENCE as for scripts/boot-qemu.sh
 set -eu
-. "$(dirname "$0")/lib.sh"
-. "$TOP/scripts/cells.sh"
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/scripts/matrix/cells.sh"
 
 n=${1:-}
 case $n in '' | *[!0-9]* | 0) die "usage: $0 N (boots per cell, a number above 0)" ;; esac
@@ -63,8 +63,8 @@ for i in $(seq 1 "$n"); do
 		"$TOP/scripts/verdict.py" $(cat "$RUN/verdict-args") --qemu-rc "$rc" --config "$CONFIG" \
 			--json "$dir/verdict-$i.json" "$serial" >"$dir/verdict-$i.log" 2>&1 || true
 		v=FAIL
-		[ "$("$TOP/scripts/matrix.py" get "$dir/verdict-$i.json" met)" = yes ] && v=ok
-		observed=$("$TOP/scripts/matrix.py" get "$dir/verdict-$i.json" observed)
+		[ "$("$TOP/scripts/matrix/matrix.py" get "$dir/verdict-$i.json" met)" = yes ] && v=ok
+		observed=$("$TOP/scripts/matrix/matrix.py" get "$dir/verdict-$i.json" observed)
 		echo "$v $((SECONDS - t)) $observed" >>"$dir/verdicts"
 		[ "$v" = FAIL ] || rm -f "$serial" "$dir/verdict-$i.log"
 		log "cell rates: $name, boot $i of $n: $v ($((SECONDS - t)) s): $observed"

@@ -22,8 +22,8 @@ made from them.
       Exit 0 if two verdicts met (or missed) their expectation alike and
       observed the same, numbers aside (a LAVA run against a QEMU run).
 
-Used by make check (scripts/check.sh), make lava (scripts/lava.sh) and
-make mbox (scripts/mbox.sh): none of them reads a printed verdict line.
+Used by make check (scripts/matrix/check.sh), make lava (scripts/lava/lava.sh) and
+make mbox (scripts/patches/mbox.sh): none of them reads a printed verdict line.
 """
 
 import json

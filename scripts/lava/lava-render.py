@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Write one cell's LAVA job, and the device LAVA would give it.
 
-scripts/lava.sh calls it with the cell and its guest's settings (from
+scripts/lava/lava.sh calls it with the cell and its guest's settings (from
 qemu/ARCH.conf and scripts/lib.sh, the ones scripts/boot-qemu.sh uses).
 The job comes from lava/job.yaml.jinja2. The device is what a LAVA server
 dispatches the job with: the device dictionary lava/devices/qemu-ARCH.jinja2,
@@ -19,7 +19,7 @@ import sys
 import jinja2
 import yaml
 
-TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # LAVA's names for our architectures (its qemu device type's list).
 LAVA_ARCH = {"x86_64": "x86_64", "arm64": "arm64"}
 

@@ -5,16 +5,16 @@
 # program: runs, failures, the failures' first reasons. On a kernel without
 # the bug a program targets, its failures are false failures: this is how
 # FUTEX_TIME_SCALE was chosen (README, "Timing and emulation").
-# Usage: scripts/rates.sh ARCH IMAGE BUILDDIR TESTDIR BOOTS REPEAT [REGEX]
+# Usage: scripts/measure/rates.sh ARCH IMAGE BUILDDIR TESTDIR BOOTS REPEAT [REGEX]
 #   IMAGE, BUILDDIR: a kernel and its build directory (for gen_init_cpio),
 #   TESTDIR: what scripts/build-tests.sh wrote (out/tests/TREE-ARCH).
 # Env: LOAD=1 builds a kernel (x86_64 defconfig of a tree in the cache,
 #      no ccache, make -j$(nproc)) beside the guests, in a loop.
 #      SMP, MEM, ACCEL as for boot-qemu.sh; TIMEOUT per boot (default 1800).
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
-[ $# -ge 6 ] || die "usage: scripts/rates.sh ARCH IMAGE BUILDDIR TESTDIR BOOTS REPEAT [REGEX]"
+[ $# -ge 6 ] || die "usage: scripts/measure/rates.sh ARCH IMAGE BUILDDIR TESTDIR BOOTS REPEAT [REGEX]"
 arch=$1 image=$2 bld=$3 tests=$4 boots=$5 repeat=$6 re=${7:-.}
 arch_conf "$arch"
 [ -f "$image" ] || die "no kernel image $image"
@@ -57,11 +57,11 @@ for i in $(seq 1 "$boots"); do
 	rc=0
 	TIMEOUT=${TIMEOUT:-1800} "$TOP/scripts/boot-qemu.sh" "$arch" "$image" "$dir/initrd" "$dir/serial-$i.log" || rc=$?
 	"$TOP/scripts/verdict.py" --qemu-rc "$rc" --json "$dir/verdict-$i.json" "$dir/serial-$i.log" >/dev/null 2>&1 || true
-	if [ "$("$TOP/scripts/matrix.py" get "$dir/verdict-$i.json" guest)" != finished ]; then
+	if [ "$("$TOP/scripts/matrix/matrix.py" get "$dir/verdict-$i.json" guest)" != finished ]; then
 		hung=$((hung + 1))
-		log "boot $i did not finish: $("$TOP/scripts/matrix.py" get "$dir/verdict-$i.json" guest)"
+		log "boot $i did not finish: $("$TOP/scripts/matrix/matrix.py" get "$dir/verdict-$i.json" guest)"
 	fi
-	log "boot $i: $("$TOP/scripts/matrix.py" get "$dir/verdict-$i.json" counts.failed) failed, $((SECONDS - t0)) s so far"
+	log "boot $i: $("$TOP/scripts/matrix/matrix.py" get "$dir/verdict-$i.json" counts.failed) failed, $((SECONDS - t0)) s so far"
 done
 
 # The table, from the verdicts' results (the first reason of each kind).

@@ -6,16 +6,16 @@
 # A cover letter is the series' cover-letter.txt (subject line, blank
 # line, text), then what is made here: the matrix rows of the trees the
 # series is for (MATRIX, default OUT/cells: make check's results, a JSON
-# file per cell, scripts/matrix.py),
+# file per cell, scripts/matrix/matrix.py),
 # checkpatch.pl --strict of the tree on every patch (a finding without
 # an explanation in explain() stops the script), the patch list with the
 # upstream commits they backport, the diffstat; its recipients are what
 # the tree's get_maintainer.pl names.
-# Usage: [MATRIX=DIR] [OUT=DIR] scripts/mbox.sh
+# Usage: [MATRIX=DIR] [OUT=DIR] scripts/patches/mbox.sh
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
-. "$TOP/scripts/cells.sh"
+. "$TOP/scripts/matrix/cells.sh"
 
 out=$(realpath -m "${OUT:-$TOP/out}")
 matrix=${MATRIX:-$out/cells}
@@ -77,7 +77,7 @@ mbox() {
 "
 		done < <(echo "$report" | grep -E '^(ERROR|WARNING|CHECK):')
 	done
-	[ "$unexplained" = 0 ] || die "$name: $unexplained checkpatch finding(s) without an explanation (scripts/mbox.sh, explain())"
+	[ "$unexplained" = 0 ] || die "$name: $unexplained checkpatch finding(s) without an explanation (scripts/patches/mbox.sh, explain())"
 
 	recipients=$(cd "$tree" && perl scripts/get_maintainer.pl --nogit --nogit-fallback --norolestats "${patches[@]}" 2>/dev/null) ||
 		die "get_maintainer.pl failed in $tree"
@@ -93,7 +93,7 @@ mbox() {
 	# A cover letter quotes a matrix in which every quoted cell met its
 	# expectation.
 	# shellcheck disable=SC2086 # a path a word
-	verdicts=$("$TOP/scripts/matrix.py" render --md "$out/mbox/$name.matrix.md" "${filter[@]}" $results) ||
+	verdicts=$("$TOP/scripts/matrix/matrix.py" render --md "$out/mbox/$name.matrix.md" "${filter[@]}" $results) ||
 		{ bad=$(echo "$verdicts" | sed -n 's/^FAILED: \([^:]*\):.*/\1/p' | paste -sd' ')
 		  [ -n "$bad" ] || die "$matrix has no rows for $kernel's cells: run make check with them"
 		  die "$matrix: cell(s) $bad did not meet their expectation; fix them before sending"; }

@@ -3,9 +3,9 @@
 # that did not finish within the limit. Used to measure boot reliability.
 # With PROGRAM, each boot also runs that (static) test program, and the boots
 # in which it failed are counted too: a race's reproduction rate.
-# Usage: scripts/boot-loop.sh ARCH BUILDDIR IMAGE N [LIMIT_SECONDS [PROGRAM]]
+# Usage: scripts/measure/boot-loop.sh ARCH BUILDDIR IMAGE N [LIMIT_SECONDS [PROGRAM]]
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 arch=$1 bld=$2 image=$3 n=$4 limit=${5:-60} prog=${6:-}
 arch_conf "$arch"
@@ -25,16 +25,16 @@ for i in $(seq 1 "$n"); do
 	rc=0
 	TIMEOUT=$limit "$TOP/scripts/boot-qemu.sh" "$arch" "$image" "$dir/initrd" "$dir/serial.log" || rc=$?
 	"$TOP/scripts/verdict.py" --qemu-rc "$rc" --json "$dir/verdict.json" "$dir/serial.log" >/dev/null 2>&1 || true
-	if [ "$("$TOP/scripts/matrix.py" get "$dir/verdict.json" guest)" = finished ]; then
+	if [ "$("$TOP/scripts/matrix/matrix.py" get "$dir/verdict.json" guest)" = finished ]; then
 		ok=$((ok + 1))
-		if [ -n "$prog" ] && [ "$("$TOP/scripts/matrix.py" get "$dir/verdict.json" results.1.ok)" != yes ]; then
+		if [ -n "$prog" ] && [ "$("$TOP/scripts/matrix/matrix.py" get "$dir/verdict.json" results.1.ok)" != yes ]; then
 			failed=$((failed + 1))
 			cp "$dir/serial.log" "$dir/failed-$i.log"
 		fi
 	elif [ "$rc" = 124 ]; then
 		hung=$((hung + 1))
 		cp "$dir/serial.log" "$dir/hung-$i.log"
-		log "boot $i hung: $("$TOP/scripts/matrix.py" get "$dir/verdict.json" guest)"
+		log "boot $i hung: $("$TOP/scripts/matrix/matrix.py" get "$dir/verdict.json" guest)"
 	else
 		other=$((other + 1))
 		cp "$dir/serial.log" "$dir/other-$i.log"

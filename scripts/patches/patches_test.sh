@@ -12,7 +12,7 @@
 # The trees are sparse clones of the cached pristine trees (the files the
 # patches touch). Prints "ok N ..." / "not ok N ..." and "N passed, N failed".
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$TOP/scripts/testlib.sh"
 
 tmp=$(mktemp -d)
@@ -37,11 +37,11 @@ commits() { git -C "$1" rev-list --count base..HEAD; }
 clean() { [ -z "$(git -C "$1" status --porcelain --untracked-files=no)" ]; }
 
 # make mbox, on a matrix recorded for the purpose.
-check "make mbox writes both mboxes" env MATRIX="$TOP/tests/patches/cells" OUT="$tmp" "$TOP/scripts/mbox.sh"
-expect_fail "make mbox without a matrix: error" "no matrix result" env MATRIX="$tmp/none" OUT="$tmp" "$TOP/scripts/mbox.sh"
+check "make mbox writes both mboxes" env MATRIX="$TOP/tests/patches/cells" OUT="$tmp" "$TOP/scripts/patches/mbox.sh"
+expect_fail "make mbox without a matrix: error" "no matrix result" env MATRIX="$tmp/none" OUT="$tmp" "$TOP/scripts/patches/mbox.sh"
 cp -r "$TOP/tests/patches/cells" "$tmp/failed"
 sed -i 's/"met": true/"met": false/' "$tmp/failed/mainline-x86-deadlock.json"
-expect_fail "make mbox quoting a failed cell: error" "mainline-x86-deadlock did not meet" env MATRIX="$tmp/failed" OUT="$tmp/x" "$TOP/scripts/mbox.sh"
+expect_fail "make mbox quoting a failed cell: error" "mainline-x86-deadlock did not meet" env MATRIX="$tmp/failed" OUT="$tmp/x" "$TOP/scripts/patches/mbox.sh"
 
 # am_both NAME KERNEL SERIESDIR MBOX: git am and b4 am of MBOX on KERNEL.
 am_both() {
@@ -68,7 +68,7 @@ am_both "6.1-rt mbox" 6.1-rt "$TOP/patches" "$tmp/mbox/6.1-rt-futex-pi.mbox"
 am_both "upstream mbox" 6.12-rt "$TOP/patches/upstream" "$tmp/mbox/upstream-ww_ctx.mbox"
 
 # make apply / unapply in each mode, on 6.1-rt.
-A() { KSRC=$1 "$TOP/scripts/apply-series.sh" "$2"; }
+A() { KSRC=$1 "$TOP/scripts/patches/apply-series.sh" "$2"; }
 g=$tmp/apply-git
 clone 6.1-rt "$g" "$TOP/patches"
 base=$(git -C "$g" rev-parse HEAD)

@@ -1,17 +1,17 @@
 #!/bin/bash
 # The matrix's booted cells as LAVA jobs, run by LAVA's own dispatcher.
-# Usage: scripts/lava.sh jobs      make lava: build each cell's kernel and
+# Usage: scripts/lava/lava.sh jobs      make lava: build each cell's kernel and
 #                                  initramfs (make run without the boot),
 #                                  then as "package"
-#        scripts/lava.sh package   write each cell's job from what make run
+#        scripts/lava/lava.sh package   write each cell's job from what make run
 #                                  or make check left in OUT/runs: the job,
 #                                  the device LAVA gives it, the kernel,
 #                                  initramfs and config, under OUT/lava/CELL;
 #                                  then lava-run --validate on the job
-#        scripts/lava.sh validate  lava-run --validate on OUT/lava/CELL/job.yaml
-#        scripts/lava.sh run       make lava-run: run each job with lava-run
+#        scripts/lava/lava.sh validate  lava-run --validate on OUT/lava/CELL/job.yaml
+#        scripts/lava/lava.sh run       make lava-run: run each job with lava-run
 #                                  (OUT/lava/CELL/lava.log), then as "matrix"
-#        scripts/lava.sh matrix    make lava-matrix: judge each cell from its
+#        scripts/lava/lava.sh matrix    make lava-matrix: judge each cell from its
 #                                  job's log (OUT/lava/CELL/lava.log: from
 #                                  lava-run, or downloaded from a LAVA lab)
 #                                  and write OUT/lava/matrix.md (the rows
@@ -23,15 +23,15 @@
 # gives it (cell_verdict_args, saved with the cell's artifacts): the same
 # whichever engine booted the guest.
 set -eu
-. "$(dirname "$0")/lib.sh"
-. "$TOP/scripts/cells.sh"
+. "$(dirname "$0")/../lib.sh"
+. "$TOP/scripts/matrix/cells.sh"
 
 what=${1:-}
 case $what in jobs | package | validate | run | matrix) ;; *) die "usage: $0 jobs|package|validate|run|matrix" ;; esac
 out=$(realpath -m "${OUT:-$TOP/out}")
 lava=$out/lava
 types=$CACHE/lava-device-types
-M=$TOP/scripts/matrix.py
+M=$TOP/scripts/matrix/matrix.py
 
 # The cells: CELLS, each a booted cell of the matrix; by default every
 # booted cell make check runs.
@@ -86,7 +86,7 @@ package() {
 	# x86_64 only with KVM).
 	opts=(--option="-machine $QEMU_MACHINE" --option="-cpu $QEMU_CPU")
 	while read -r o; do opts+=(--option="$o"); done < <(guest_qemu_options)
-	/usr/bin/python3 "$TOP/scripts/lava-render.py" --device-types "$types" --out "$dir" \
+	/usr/bin/python3 "$TOP/scripts/lava/lava-render.py" --device-types "$types" --out "$dir" \
 		--cell "$name" --tree "$tree" --arch "$arch" --upto "$upto" --debug "$debug" \
 		--lockdbg "$lockdbg" --expect "$expect" --machine "$QEMU_MACHINE" --cpu "$QEMU_CPU" \
 		--memory "${MEM:-1024}" --cmdline "$(guest_cmdline)" --kernel "$(basename "$IMAGE")" \
@@ -99,7 +99,7 @@ package() {
 
 # judge NAME: the cell's verdict from its job's log, as data: its
 # verdict.json (scripts/verdict.py) and OUT/lava/cells/NAME.json
-# (scripts/matrix.py; make mbox MATRIX=OUT/lava/cells quotes them).
+# (scripts/matrix/matrix.py; make mbox MATRIX=OUT/lava/cells quotes them).
 judge() {
 	local name=$1 dir=$lava/$1 secs args observed
 	cell "$name"

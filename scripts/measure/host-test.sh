@@ -4,7 +4,7 @@
 # non-zero exit (4 = skip) or on any "not ok" line in its KTAP output.
 # Last line: "N passed, N failed, N skipped".
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 out=$(realpath -m "${OUT:-$TOP/out}")/host-test
 stage "dependencies" "$TOP/scripts/deps.sh"

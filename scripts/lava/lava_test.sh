@@ -13,11 +13,11 @@
 #      fails with an error naming it
 # Prints "ok N ..." / "not ok N ..." and "N passed, N failed".
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 . "$TOP/scripts/testlib.sh"
 
 out=$(realpath -m "${OUT:-$TOP/out}")
-L=$TOP/scripts/lava.sh
+L=$TOP/scripts/lava/lava.sh
 real=${REAL:-mainline-x86-deadlock rt-arm64-plug}
 cells=${CELLS:-}
 tmp=$(mktemp -d)
@@ -41,7 +41,7 @@ for c in $real; do
 done
 # One run for all: OUT/lava/matrix.md gets their rows.
 [ -z "$torun" ] || env OUT="$out" CELLS="$torun" "$L" run >"$tmp/run.log" 2>&1
-M=$TOP/scripts/matrix.py
+M=$TOP/scripts/matrix/matrix.py
 for c in $torun; do
 	# The same verdict, and the same observation but for its numbers (how
 	# often a warning came).

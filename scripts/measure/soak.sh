@@ -7,7 +7,7 @@
 # kernel passes to /init's environment and /init to the tests.
 # Env: ARCH, DURATION (seconds, default 1800), SMP, OUT
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 arch=${ARCH:-x86_64} duration=${DURATION:-1800} kernel=6.1-rt
 case $duration in '' | *[!0-9]*) die "DURATION must be a number of seconds" ;; esac

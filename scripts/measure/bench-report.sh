@@ -4,7 +4,7 @@
 # of the geometric means (boots taken as independent samples) and the range
 # of the ratios of the boots taken side by side. Writes DIR/report.md and
 # prints it.
-# Usage: scripts/bench-report.sh DIR BOOTS "WHAT" SECONDS
+# Usage: scripts/measure/bench-report.sh DIR BOOTS "WHAT" SECONDS
 set -eu
 [ $# = 4 ] && [ -d "$1" ] || {
 	echo "usage: [SIDES='unpatched patched [mainline]'] $0 DIR BOOTS WHAT SECONDS" >&2

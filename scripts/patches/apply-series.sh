@@ -11,9 +11,9 @@
 # Every step is first tried on a scratch copy of the touched files; the
 # tree is changed only if every step would succeed, so a failure leaves it
 # as it was. Patches already in the tree are skipped.
-# Usage: KSRC=DIR scripts/apply-series.sh apply|unapply
+# Usage: KSRC=DIR scripts/patches/apply-series.sh apply|unapply
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 action=${1:-}
 case $action in apply | unapply) ;; *) die "usage: KSRC=DIR apply-series.sh apply|unapply" ;; esac

@@ -15,7 +15,7 @@
 # Env: ARCH, KERNEL (6.1-rt), BOOTS (5), SMP, CONTROL, MAINLINE, PERF,
 # BENCH_ARGS, APPEND (boot-qemu.sh: kernel command line), OUT
 set -eu
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
 kernel=${KERNEL:-6.1-rt} arch=${ARCH:-x86_64} boots=${BOOTS:-5} control=${CONTROL:-0}
 mainline=${MAINLINE:-0} perf=${PERF:-0}
@@ -97,7 +97,7 @@ for i in $(seq 1 "$boots"); do
 			"$dir/$v.img" "$dir/initrd" "$dir/$v-$i.log" || rc=$?
 		"$TOP/scripts/verdict.py" --qemu-rc "$rc" --require futex-pi/futex_pi_bench \
 			--json "$dir/$v-$i.json" "$dir/$v-$i.log" >"$dir/$v-$i.verdict" 2>&1 ||
-			die "benchmark run $v $i failed: $("$TOP/scripts/matrix.py" get "$dir/$v-$i.json" observed); see $dir/$v-$i.log"
+			die "benchmark run $v $i failed: $("$TOP/scripts/matrix/matrix.py" get "$dir/$v-$i.json" observed); see $dir/$v-$i.log"
 		{
 			"$TOP/scripts/verdict.py" --output futex-pi/futex_pi_bench "$dir/$v-$i.log" | sed -n 's/^bench: //p'
 			# perf bench: "Averaged N operations/sec (+- X%), total secs = S"
@@ -110,4 +110,4 @@ for i in $(seq 1 "$boots"); do
 	done
 done
 
-SIDES="$sides" "$TOP/scripts/bench-report.sh" "$dir" "$boots" "$what" "$((SECONDS - t0))"
+SIDES="$sides" "$TOP/scripts/measure/bench-report.sh" "$dir" "$boots" "$what" "$((SECONDS - t0))"

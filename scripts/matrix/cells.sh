@@ -1,6 +1,6 @@
 # The cells of the verification matrix: make check runs them
-# (scripts/check.sh), make lava writes the booted ones as LAVA jobs
-# (scripts/lava.sh). Source it after lib.sh, don't run it.
+# (scripts/matrix/check.sh), make lava writes the booted ones as LAVA jobs
+# (scripts/lava/lava.sh). Source it after lib.sh, don't run it.
 
 # matrix_rows: every cell, one a line:
 #   name tree arch upto debug lockdbg expect
@@ -39,7 +39,7 @@ matrix_rows() {
 		echo "bisect-rt-arm64-$i 6.1-rt arm64 $i 0 1 builds"
 		echo "bisect-nonrt-x86-$i 6.1 x86_64 $i 0 1 builds"
 	done
-	# make check's last cell: the booted cells' LAVA jobs (scripts/lava_test.sh).
+	# make check's last cell: the booted cells' LAVA jobs (scripts/lava/lava_test.sh).
 	echo "lava                  lava      host    -     -     -       pass"
 }
 

@@ -32,24 +32,24 @@
 # The first cell, selftest, tests the verdict code itself and the checks
 # of KIMAGE= on bad input (make selftest); the cell patches tests what
 # other trees take: make mbox's output with git am and b4, make apply and
-# make unapply in git, quilt and plain mode (scripts/patches_test.sh); the
+# make unapply in git, quilt and plain mode (scripts/patches/patches_test.sh); the
 # last cell, lava, writes every booted cell of the run as a LAVA job from
 # the kernel and initramfs it booted, has lava-run --validate each, and runs
 # two of them through lava-run: their verdict must be the cell's
-# (scripts/lava_test.sh, make lava). The cells are in scripts/cells.sh.
+# (scripts/lava/lava_test.sh, make lava). The cells are in scripts/cells.sh.
 # A cell whose guest hangs or panics fails, whatever its expectation.
 # LOCKDBG=0 builds without lock debugging, in a build directory of its own
 # (the one make bench uses); tree "debian-rt" boots Debian's shipped RT
 # kernel (make run KERNEL=debian-rt), nothing is built.
 # Each cell's result is OUT/cells/CELL.json (a booted cell's verdict:
-# OUT/cells/CELL.verdict.json); scripts/matrix.py makes OUT/matrix.md and
+# OUT/cells/CELL.verdict.json); scripts/matrix/matrix.py makes OUT/matrix.md and
 # OUT/matrix.xml (JUnit) from them. The last line printed is "N passed, N
 # failed" counting cells. CELLS="a b" runs only those cells;
 # the cells of $on_demand run only when CELLS names them.
 set -u
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../lib.sh"
 
-. "$TOP/scripts/cells.sh"
+. "$TOP/scripts/matrix/cells.sh"
 
 out=$(realpath -m "${OUT:-$TOP/out}")
 matrix=$(matrix_rows) || exit 1
@@ -58,7 +58,7 @@ matrix=$(matrix_rows) || exit 1
 mkdir -p "$out/cells"
 stage "dependencies" "$TOP/scripts/deps.sh" || exit 1
 t0=$SECONDS
-M=$TOP/scripts/matrix.py
+M=$TOP/scripts/matrix/matrix.py
 
 # judge LOG: judge the booted cell (after cell) from what its run left
 # (OUT/cells/NAME.env): scripts/verdict.py, with the options a LAVA run of
@@ -91,13 +91,13 @@ while read -r name tree arch upto debug lockdbg expect; do
 		  echo "verdict: $(grep -E '^[0-9]+ passed' "$logf" | head -n 1 | sed 's/,//'); prebuilt kernels: $(grep -E '^[0-9]+ passed' "$logf" | sed -n 2p | sed 's/,//')"
 		} >"$logf" 2>&1
 	elif [ "$tree" = host ]; then
-		OUT=$out "$TOP/scripts/host-test.sh" >"$logf" 2>&1 || rc=$?
+		OUT=$out "$TOP/scripts/measure/host-test.sh" >"$logf" 2>&1 || rc=$?
 	elif [ "$tree" = patches ]; then
-		"$TOP/scripts/patches_test.sh" >"$logf" 2>&1 || rc=$?
+		"$TOP/scripts/patches/patches_test.sh" >"$logf" 2>&1 || rc=$?
 	elif [ "$tree" = runner ]; then
 		OUT=$out "$TOP/scripts/runner_test.sh" >"$logf" 2>&1 || rc=$?
 	elif [ "$tree" = lava ]; then
-		OUT=$out CELLS=$booted "$TOP/scripts/lava_test.sh" >"$logf" 2>&1 || rc=$?
+		OUT=$out CELLS=$booted "$TOP/scripts/lava/lava_test.sh" >"$logf" 2>&1 || rc=$?
 	elif [ "$expect" = builds ]; then
 		# A stack that changes only .c files can break only the
 		# directories it touches: compile those (no link). Anything
