@@ -36,9 +36,9 @@ t0=$SECONDS
 run_env() {
 	{
 		echo "# make run's artifacts (scripts/run.sh), as shell assignments"
-		for k in KERNEL ARCH UPTO DEBUG LOCK_DEBUG RUN IMAGE CONFIG INITRAMFS QEMU_CMD SERIAL QEMU_RC VERDICT; do
+		for k in KERNEL KIMAGE ARCH UPTO DEBUG LOCK_DEBUG RUN IMAGE CONFIG INITRAMFS QEMU_CMD SERIAL QEMU_RC VERDICT; do
 			case $k in
-			KERNEL) v=$kernel ;; ARCH) v=$arch ;; UPTO) v=$upto ;; DEBUG) v=$debug ;;
+			KERNEL) v=$kernel ;; KIMAGE) v=$kimage ;; ARCH) v=$arch ;; UPTO) v=$upto ;; DEBUG) v=$debug ;;
 			LOCK_DEBUG) v=$lockdebug ;; RUN) v=$run ;; IMAGE) v=$image ;; CONFIG) v=$config ;;
 			INITRAMFS) v=$run/initramfs.cpio ;; QEMU_CMD) v=$run/qemu-cmd ;;
 			SERIAL) v=$run/serial.log ;; QEMU_RC) v=${1:-} ;; VERDICT) v=${1:+$run/verdict.json} ;;

@@ -167,6 +167,13 @@ class Stream:
             self.records.append(ESCAPE.sub(lambda e: chr(int(e.group(1), 16)), payload))
             self.order.append(("record", payload))
         self.nonce = nonce
+        # A log cut while a record was on its way (a guest killed at its
+        # time limit, a LAVA monitor that gave up) ends inside it.
+        self.cut = bool(garbled) and garbled[-1] == next((l.rstrip("\r") for l in reversed(raw)
+                                                          if l.strip()), None)
+        if self.cut:
+            garbled.pop()
+            self.problems.append("the log ends inside a runner record")
         if garbled:
             self.problems.append(f"{len(garbled)} runner record(s) garbled (wrong checksum: "
                                  f"cut by a kernel message or a write to the console), "

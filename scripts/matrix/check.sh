@@ -60,7 +60,7 @@ stage "dependencies" "$TOP/scripts/deps.sh" || exit 1
 t0=$SECONDS
 M=$TOP/scripts/matrix/matrix.py
 
-# judge LOG: judge the booted cell (after cell) from what its run left
+# judge: judge the booted cell (after cell) from what its run left
 # (OUT/cells/NAME.env): scripts/verdict.py, with the options a LAVA run of
 # the cell gets too (cell_verdict_args, saved in the run directory for make
 # lava), writes OUT/cells/NAME.verdict.json. An expected failure must fail

@@ -19,6 +19,7 @@
 static const char * const kmsg_alarms[] = {
 	"WARNING:",		/* WARN(), and lockdep's reports */
 	"BUG:",
+	"kernel BUG at",
 	"Oops:",
 	"Internal error: Oops",	/* arm64 */
 	"Kernel panic",

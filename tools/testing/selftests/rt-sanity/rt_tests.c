@@ -179,8 +179,8 @@ static const char *run_failure(const struct run *r, char *buf, size_t size)
  */
 static void result_skip(const char *name, const char *reason)
 {
-	printf("ok %u %s # SKIP %s\n", ksft_test_num(), name, reason);
 	ksft_inc_xskip_cnt();
+	printf("ok %u %s # SKIP %s\n", ksft_test_num(), name, reason);
 }
 
 static int present(const char *name)
