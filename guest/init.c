@@ -75,6 +75,13 @@ static int con_fd = STDOUT_FILENO;
 static char *outq;
 static size_t outq_head, outq_len, outq_cap;
 
+/*
+ * A kernel that warns in a loop writes faster than the console sends:
+ * above this much queued output, kernel records are read and counted but
+ * not relayed (their classes and counts still reach the facts).
+ */
+#define OUTQ_MAX	(32 << 20)
+
 /* Write as much of the queue as the console takes now. */
 static void out_pump(void)
 {
@@ -353,6 +360,7 @@ struct kscan {
 	int loud;			/* print records as they come */
 	int dumping;			/* we asked for task stacks */
 	size_t used, nkept, hidden;	/* records kept back, and dropped */
+	size_t dropped;			/* not relayed: the console lagged */
 };
 
 static char kept[1 << 20];
@@ -384,12 +392,23 @@ static void kscan_flush(struct kscan *k)
  */
 static int user_crash(const char *text)
 {
-	const char *p = strstr(text, "]: ");
+	const char *p;
 
 	if (!strncmp(text, "traps: ", 7))
 		return 1;
-	return p && (!strncmp(p + 3, "segfault at ", 12) ||
-		     !strncmp(p + 3, "unhandled exception", 19));
+	/* NAME may hold "]: " itself: try each "[PID]: ". */
+	for (p = strstr(text, "]: "); p; p = strstr(p + 1, "]: ")) {
+		const char *d = p;
+
+		while (d > text && d[-1] >= '0' && d[-1] <= '9')
+			d--;
+		if (d == p || d == text || d[-1] != '[')
+			continue;
+		if (!strncmp(p + 3, "segfault at ", 12) ||
+		    !strncmp(p + 3, "unhandled exception", 19))
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -452,6 +471,10 @@ static void kscan_read(struct kscan *k)
 		}
 		snprintf(line, sizeof(line), "# kmsg(%s): %.*s", class,
 			 LINE_MAX_LEN, text);
+		if (k->loud && outq_len - outq_head > OUTQ_MAX) {
+			k->dropped++;
+			continue;
+		}
 		if (k->loud) {
 			out("%s", line);
 			continue;
@@ -479,16 +502,23 @@ static void kscan_show(struct kscan *k)
 }
 
 /*
- * /proc, mounted again if a program unmounted it (or mounted something
- * over it): the runner finds leftovers there. Returns 1 if it had to.
+ * /proc, mounted again if a program unmounted it or mounted something
+ * over it (another file system, or the proc of a PID namespace of its
+ * own, where /init is not PID 1): the runner finds leftovers there.
+ * Returns 1 if it had to.
  */
 static int proc_again(void)
 {
+	char self[16];
 	struct statfs sf;
+	ssize_t n;
 
-	if (!statfs("/proc", &sf) && sf.f_type == 0x9fa0)	/* PROC_SUPER_MAGIC */
+	n = readlink("/proc/self", self, sizeof(self) - 1);
+	if (n > 0 && (self[n] = '\0', atoi(self) == getpid()) &&
+	    !statfs("/proc", &sf) && sf.f_type == 0x9fa0)	/* PROC_SUPER_MAGIC */
 		return 0;
-	umount2("/proc", MNT_DETACH);
+	while (!umount2("/proc", MNT_DETACH))
+		;
 	mount("proc", "/proc", "proc", 0, NULL);
 	return 1;
 }
@@ -656,18 +686,21 @@ struct result {
 };
 
 /*
- * Read one line of a program's output as KTAP. Control characters are
- * dropped first: a "\r" or a NUL in front of "not ok" does not hide it.
- * Only unindented lines are the program's own results.
+ * Read one line of a program's output as KTAP, as a terminal would show
+ * it: from its last "\r" on, without control characters (a NUL or a
+ * progress line in front of "not ok" does not hide it). Only unindented
+ * lines are the program's own results.
  */
 static void self_line(struct selfreport *s, const char *raw, size_t len)
 {
 	char line[LINE_MAX_LEN];
 	const char *hash;
-	size_t i, n = 0;
+	size_t i = len, n = 0;
 	int num;
 
-	for (i = 0; i < len && n < sizeof(line) - 1; i++) {
+	while (i > 0 && raw[i - 1] != '\r')
+		i--;
+	for (; i < len && n < sizeof(line) - 1; i++) {
 		if ((unsigned char)raw[i] >= 0x20 && raw[i] != 0x7f)
 			line[n++] = raw[i];
 	}
@@ -813,6 +846,9 @@ static int run_one(struct test *t, struct kscan *k, struct result *r)
 	close(pfd[0]);
 	r->secs = now() - start;
 	kscan_read(k);
+	if (k->dropped)
+		out("# kmsg(hidden): %zu records not shown, the console could not keep up",
+		    k->dropped);
 	return 0;
 }
 
