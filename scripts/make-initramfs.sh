@@ -5,7 +5,9 @@
 #   EXTRA_DIR: every executable in it also runs (exit 0 pass, 4 skip).
 #   ONLY: run only the programs whose name starts with PREFIX (rt-plug/).
 #   SKIP_TESTS: leave out the programs whose name starts with PREFIX.
-# The lock torture modules of BUILDDIR, if it has them, go to /tests/modules;
+# The lock torture modules of BUILDDIR, if it has them, go to /tests/modules
+# (else /tests/modules/why says why not; KIMAGE_BUILD=1: BUILDDIR holds
+# what came with a prebuilt kernel, which may lack them);
 # TESTDIR/rootfs (rt-tests and its C library), if there, to the root.
 set -eu
 . "$(dirname "$0")/lib.sh"
@@ -51,12 +53,23 @@ runlist=$outfile.tests
 		 done)
 	fi
 	mods=$(ls "$bld/kernel/torture.ko" "$bld/kernel/locking/locktorture.ko" 2>/dev/null || true)
-	if grep -qsx CONFIG_LOCK_TORTURE_TEST=m "$bld/.config" && [ ! -f "$bld/kernel/locking/locktorture.ko" ]; then
+	if [ -z "${KIMAGE_BUILD:-}" ] && grep -qsx CONFIG_LOCK_TORTURE_TEST=m "$bld/.config" &&
+	   [ ! -f "$bld/kernel/locking/locktorture.ko" ]; then
 		die "$bld is configured with CONFIG_LOCK_TORTURE_TEST=m but has no kernel/locking/locktorture.ko"
 	fi
+	echo "dir /tests/modules 0755 0 0"
 	if [ -n "$mods" ]; then
-		echo "dir /tests/modules 0755 0 0"
 		for f in $mods; do echo "file /tests/modules/$(basename "$f") $f 0644 0 0"; done
+	else
+		# Why there are none, for the programs that would load them.
+		if [ ! -f "$bld/.config" ]; then
+			echo "no config came with the kernel (a bare KIMAGE): no module is known to fit it"
+		elif grep -qsx CONFIG_LOCK_TORTURE_TEST=m "$bld/.config"; then
+			echo "the kernel's package has no locktorture.ko"
+		else
+			echo "the kernel is built without CONFIG_LOCK_TORTURE_TEST=m"
+		fi >"$outfile.modules-why"
+		echo "file /tests/modules/why $outfile.modules-why 0644 0 0"
 	fi
 	if [ -n "$extra" ]; then
 		echo "dir /tests/extra 0755 0 0"

@@ -58,7 +58,14 @@ if [ "$(head -c 8 "$what")" = '!<arch>' ]; then
 	dpkg-deb -I "$what" >/dev/null 2>&1 || die "KIMAGE=$what: not a Debian package (dpkg-deb cannot read it)"
 	pkgarch=$(dpkg-deb -f "$what" Architecture)
 	[ "$pkgarch" = "$debarch" ] || die "KIMAGE=$what: a package for $pkgarch, not for ARCH=$arch ($debarch)"
-	dpkg-deb --fsys-tarfile "$what" | tar -x -C "$out.tmp" --wildcards './boot/*' 2>/dev/null || true
+	# The image, its config, and the lock torture modules if the package
+	# has them (rt-sanity/lock_torture loads them; uncompressed only).
+	dpkg-deb --fsys-tarfile "$what" | tar -x -C "$out.tmp" --wildcards './boot/*' \
+		'./lib/modules/*/kernel/kernel/torture.ko' \
+		'./lib/modules/*/kernel/kernel/locking/locktorture.ko' 2>/dev/null || true
+	mkdir -p "$out.tmp/modules"
+	find "$out.tmp/lib" -name '*.ko' -exec mv {} "$out.tmp/modules/" \; 2>/dev/null || true
+	rm -rf "$out.tmp/lib"
 	img=$(ls "$out.tmp"/boot/vmlinu[xz]-* 2>/dev/null | head -n 1 || true)
 	[ -n "$img" ] || die "KIMAGE=$what: a .deb without a kernel image (no boot/vmlinuz-*): $(dpkg-deb -f "$what" Package)"
 	is_image "$img" || die "KIMAGE=$what: its $(basename "$img") is not a kernel image for $arch"

@@ -61,6 +61,15 @@ if [ -n "$kimage" ]; then
 	bld=$out/build/prebuilt-$arch
 	mkdir -p "$run" "$bld/usr"
 	stage "kernel image ($kimage)" "$TOP/scripts/prebuilt-kernel.sh" "$arch" "$kimage" "$run/kernel"
+	# What came with it, where make-initramfs.sh looks in a build: its
+	# config and its lock torture modules (from a .deb; none with a bare
+	# image, and the initramfs says so).
+	rm -rf "$bld/kernel" "$bld/.config"
+	mkdir -p "$bld/kernel/locking"
+	[ ! -f "$run/kernel/config" ] || cp "$run/kernel/config" "$bld/.config"
+	[ ! -f "$run/kernel/modules/torture.ko" ] || cp "$run/kernel/modules/torture.ko" "$bld/kernel/"
+	[ ! -f "$run/kernel/modules/locktorture.ko" ] || cp "$run/kernel/modules/locktorture.ko" "$bld/kernel/locking/"
+	export KIMAGE_BUILD=1
 	src=$(stage "tree $kernel (for the tests)" "$TOP/scripts/fetch-tree.sh" "$kernel")
 	"${HOSTCC:-gcc}" -O2 -o "$bld/usr/gen_init_cpio" "$src/usr/gen_init_cpio.c"
 	tests=$out/tests/$name-$arch

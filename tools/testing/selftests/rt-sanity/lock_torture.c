@@ -206,8 +206,20 @@ int main(int argc, char *argv[])
 
 	ksft_print_header();
 	snprintf(path, sizeof(path), "%s/locktorture.ko", dir);
-	if (access(path, R_OK))
-		ksft_exit_skip("no %s (CONFIG_LOCK_TORTURE_TEST=m)\n", path);
+	if (access(path, R_OK)) {
+		/* The initramfs says why it has no modules, when it knows. */
+		char why[256] = "CONFIG_LOCK_TORTURE_TEST=m";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/why", dir);
+		f = fopen(path, "r");
+		if (f) {
+			if (fgets(why, sizeof(why), f))
+				why[strcspn(why, "\n")] = '\0';
+			fclose(f);
+		}
+		ksft_exit_skip("no %s/locktorture.ko: %s\n", dir, why);
+	}
 	/* torture.ko is not there when the torture core is built in. */
 	ret = load_module(dir, "torture", "");
 	if (ret && ret != -EEXIST && ret != -ENOENT)
