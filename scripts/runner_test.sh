@@ -89,4 +89,23 @@ result "their forged kernel lines do not meet the bug expectation" $? \
 [ "$("$TOP/scripts/matrix/matrix.py" get "$dir/verdict.json" guest)" = finished ]
 result "user space's panic text did not end the verdict as a panic" $? \
 	"$("$TOP/scripts/matrix/matrix.py" get "$dir/verdict.json" guest)"
+
+# The same channel read by another KTAP reader: the kernel tree's kunit.py
+# parse takes rt-x86-fixed's serial log with no error, and counts what the
+# verdict counts as the programs' own tests.
+kunit=$out/src/$tree/tools/testing/kunit/kunit.py
+if [ -f "$kunit" ] && [ -f "$out/cells/rt-x86-fixed.verdict.json" ]; then
+	parsed=$(cd "$(dirname "$kunit")" && python3 kunit.py parse "$SERIAL" 2>&1)
+	want=passed:
+	for k in passed failed skipped; do
+		c=$("$TOP/scripts/matrix/matrix.py" get "$out/cells/rt-x86-fixed.verdict.json" "ktap_leaves.$k")
+		if [ "$k" = passed ]; then want="$want $c"; elif [ "$c" != 0 ]; then want="$want, $k: $c"; fi
+	done
+	got=$(echo "$parsed" | sed -n 's/.*Testing complete\. Ran [0-9]* tests: //p')
+	! echo "$parsed" | grep -q '\[ERROR\]\|\[CRASHED\]' && [ "$got" = "$want" ]
+	result "kunit.py parse reads rt-x86-fixed's log with no error and counts as the verdict: $got" $? \
+		"kunit.py: $got$(echo "$parsed" | grep -m1 '\[ERROR\]'); verdict: $want"
+else
+	result "kunit.py parse of rt-x86-fixed's log" 1 "no $kunit or no verdict of rt-x86-fixed"
+fi
 summary

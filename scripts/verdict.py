@@ -91,6 +91,8 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 FRAME = re.compile(r"~([0-9a-f]{8})([0-9a-f]{8})([0-9a-f]{8}) ")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# A line of the kernel's console (printk's time stamp first).
+KERNEL_LINE = re.compile(r"\[\s*\d+\.\d{6}\] ")
 ESCAPE = re.compile(r"\\x([0-9a-f]{2})")
 RESULT = re.compile(r"^(ok|not ok) (\d+) (\S+)(?: # (.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)$")
@@ -140,12 +142,24 @@ class Stream:
     def __init__(self, raw):
         self.records, self.console, self.problems = [], [], []
         self.order = []        # ("record", escaped payload) or ("console", line)
+        self.mended = 0        # records a kernel line had cut, put together again
         nonce, seq = None, 0
         garbled, foreign, missing, replayed = [], 0, 0, 0
-        for line in raw:
-            if line.endswith("\r"):
-                line = line[:-1]
+        raw = [line[:-1] if line.endswith("\r") else line for line in raw]
+        skip = False
+        for i, line in enumerate(raw):
+            if skip:
+                skip = False
+                continue
             m = FRAME.search(line)
+            if m and not self.valid(line[m.start():]):
+                mended = self.mend(line[m.start():], raw[i + 1] if i + 1 < len(raw) else None)
+                if mended:
+                    record, kernel, skip = mended
+                    line = line[:m.start()] + record
+                    self.console.append(kernel)
+                    self.order.append(("console", kernel))
+                    self.mended += 1
             if not m:
                 self.console.append(line)
                 self.order.append(("console", line))
@@ -189,11 +203,38 @@ class Stream:
                                  f"the first: {garbled[0][:120]!r}")
         if missing:
             self.problems.append(f"{missing} runner record(s) missing from the sequence")
+        if self.mended:
+            self.notes = [f"{self.mended} runner record(s) cut by a kernel console line, "
+                          "put together again (their checksums hold)"]
+        else:
+            self.notes = []
         if replayed:
             self.problems.append(f"{replayed} runner record(s) repeated or out of order")
         if foreign:
             self.problems.append(f"{foreign} framed line(s) not from this runner (another "
                                  "number): something else wrote to the console")
+
+
+    @staticmethod
+    def valid(text):
+        """TEXT begins with a frame whose checksum is right for the rest."""
+        m = FRAME.match(text)
+        return bool(m) and zlib.crc32((m.group(1) + m.group(2) + text[m.end():])
+                                      .encode("latin-1", "replace")) == int(m.group(3), 16)
+
+    @classmethod
+    def mend(cls, text, after):
+        """A record TEXT whose checksum fails, because the kernel wrote a
+        console line ("[ SECONDS] ...") into it: the record before that
+        line, alone or continued on the line AFTER, checks out. Returns
+        (record, the kernel's line, whether AFTER was used) or None."""
+        for k in KERNEL_LINE.finditer(text, FRAME.match(text).end() if FRAME.match(text) else 0):
+            head, kernel = text[:k.start()], text[k.start():]
+            if cls.valid(head):
+                return head, kernel, False
+            if after is not None and not FRAME.search(after) and cls.valid(head + after):
+                return head + after, kernel, True
+        return None
 
 
 class Result:
@@ -706,6 +747,21 @@ def verdict_deadlock(log, problems):
     return f"{DEADLOCK_PROG}: {seen[0]}"
 
 
+def leaf_counts(log):
+    """Passed, failed and skipped tests counted as KTAP readers count them
+    (kunit.py parse): a program's own results where it printed some, the
+    program's result where it did not."""
+    counts = [0, 0, 0]
+    progs = {p.result.num: p for p in log.programs}
+    for r in log.results:
+        subs = [m for m in map(SUBTEST.match, map(shown, progs[r.num].output
+                                                  if r.num in progs else [])) if m]
+        for ok, skip in ([(m.group(1) == "ok", " # SKIP" in m.string) for m in subs]
+                         or [(r.ok, r.skipped)]):
+            counts[0 if ok and not skip else 2 if ok else 1] += 1
+    return dict(zip(("passed", "failed", "skipped"), counts))
+
+
 def affected(log):
     """The answer of stale_boost, for a person asking about their kernel."""
     prog = next((p for p in reversed(log.programs) if p.name == STALE_PROG), None)
@@ -918,6 +974,7 @@ def main(argv=None):
     elif problems and args.expect == "pass":
         observed = "FAILED: " + problems[0]
     answer = affected(log)
+    leaves = leaf_counts(log)
 
     if args.results:
         with open(args.results, "w") as f:
@@ -933,10 +990,11 @@ def main(argv=None):
             "expect": args.expect, "met": not problems, "verdict": verdict,
             "observed": observed, "problems": problems, "guest": guest or "finished",
             "counts": {"passed": passed, "failed": nfail, "skipped": skipped},
+            "ktap_leaves": leaves,
             "kernel": log.uname, "affected": answer,
             "results": [{"num": r.num, "name": r.name, "ok": r.ok, "skipped": r.skipped,
                          "directive": r.directive, "facts": r.facts} for r in log.results],
-            "runner_records": len(log.records),
+            "runner_records": len(log.records), "mended_records": stream.mended,
         }
         tmp = args.json + ".tmp"
         with open(tmp, "w") as f:
@@ -953,8 +1011,13 @@ def main(argv=None):
             print(f"  | {line!r}"[:300] if any(ord(c) < 32 for c in line) else f"  | {line}")
     for p in problems:
         print(f"problem: {p}")
+    for note in stream.notes:
+        print(f"note: {note}")
     if answer:
         print(f"is this kernel affected (stale_boost)? {answer}")
+    if log.results:
+        print("the programs' own tests, as a KTAP reader (kunit.py parse) counts them: "
+              f"{leaves['passed']} passed, {leaves['failed']} failed, {leaves['skipped']} skipped")
     print(f"verdict: {verdict}: {observed}")
     print(summary)
     return 0 if not problems else 1
