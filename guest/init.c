@@ -514,8 +514,9 @@ static int proc_again(void)
 	ssize_t n;
 
 	n = readlink("/proc/self", self, sizeof(self) - 1);
-	if (n > 0 && (self[n] = '\0', atoi(self) == getpid()) &&
-	    !statfs("/proc", &sf) && sf.f_type == 0x9fa0)	/* PROC_SUPER_MAGIC */
+	self[n > 0 ? n : 0] = '\0';
+	if (atoi(self) == getpid() && !statfs("/proc", &sf) &&
+	    sf.f_type == 0x9fa0)	/* PROC_SUPER_MAGIC */
 		return 0;
 	while (!umount2("/proc", MNT_DETACH))
 		;
@@ -706,18 +707,19 @@ static void self_line(struct selfreport *s, const char *raw, size_t len)
 	}
 	line[n] = '\0';
 	hash = strstr(line, " # SKIP");
-	if (!strncmp(line, "Bail out!", 9))
+	if (!strncmp(line, "Bail out!", 9)) {
 		s->bailed = 1;
-	else if (sscanf(line, "1..%d", &num) == 1 && s->plan < 0)
+	} else if (sscanf(line, "1..%d", &num) == 1 && s->plan < 0) {
 		s->plan = num;
-	else if (sscanf(line, "not ok %d", &num) == 1) {
+	} else if (sscanf(line, "not ok %d", &num) == 1) {
 		s->results++;
 		if (!s->failed++)
 			snprintf(s->first_failed, sizeof(s->first_failed), "%.200s", line);
-	} else if (sscanf(line, "ok %d", &num) == 1)
+	} else if (sscanf(line, "ok %d", &num) == 1) {
 		s->results++;
-	else
+	} else {
 		hash = NULL;
+	}
 	if (hash && !strncmp(line, "1..", 3))
 		hash = strstr(line, "# SKIP") - 1;
 	if (hash)
@@ -898,10 +900,11 @@ static int lock_debugging_on(char *why, size_t len)
  * The facts behind a result, as data: the host judges these, not the
  * wording of the result line. Printed before the result.
  */
-static void facts(const char *name, const struct result *r, const struct kscan *k)
+static void print_facts(const char *name, const struct result *r, const struct kscan *k)
 {
 	int st = r->status;
 
+	/* One line, so that it can be grepped for: the keys are the data. */
 	out("# facts: %s exit=%d signal=%d timeout=%d alarms=%d crashes=%d lost=%llu leftovers=%d undead=%d proc_unmounted=%d plan=%d results=%d self_failed=%d bailed=%d secs=%.1f",
 	    name, WIFEXITED(st) ? WEXITSTATUS(st) : -1, WIFSIGNALED(st) ? WTERMSIG(st) : 0,
 	    r->timed_out, k->bad, k->crashes, k->lost, r->leftovers, r->undead,
@@ -930,7 +933,7 @@ int main(void)
 	why[0] = '\0';
 	kernel_why(&k, why, sizeof(why));
 	none.self.plan = -1;
-	facts("boot", &none, &k);
+	print_facts("boot", &none, &k);
 	if (kmsg_fd < 0) {
 		out("not ok 1 boot # cannot read /dev/kmsg: %s", strerror(errno));
 		fail++;
@@ -968,7 +971,8 @@ int main(void)
 			because(why, sizeof(why), "it printed \"Bail out!\"");
 		if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && r.self.plan >= 0 &&
 		    r.self.plan != r.self.results)
-			because(why, sizeof(why), "exit status 0 but %d result(s) of its plan 1..%d",
+			because(why, sizeof(why),
+				"exit status 0 but %d result(s) of its plan 1..%d",
 				r.self.results, r.self.plan);
 		if (r.leftovers)
 			because(why, sizeof(why), "left %d process(es) running: %s%s",
@@ -977,7 +981,7 @@ int main(void)
 		if (r.proc_unmounted)
 			because(why, sizeof(why), "/proc was unmounted (mounted again)");
 		kernel_why(&k, why, sizeof(why));
-		facts(t->name, &r, &k);
+		print_facts(t->name, &r, &k);
 		out("# runner: %s: done in %.1f s", t->name, r.secs);
 
 		if (why[0]) {
@@ -1002,7 +1006,7 @@ int main(void)
 	kscan_begin(&k);
 	kscan_read(&k);
 	kernel_why(&k, why, sizeof(why));
-	facts("lock-debugging", &none, &k);
+	print_facts("lock-debugging", &none, &k);
 	dl = lock_debugging_on(dlwhy, sizeof(dlwhy));
 	if (dl == 0)
 		because(why, sizeof(why), "%s", dlwhy);

@@ -16,6 +16,10 @@
 
 #include <string.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
 static const char * const kmsg_alarms[] = {
 	"WARNING:",		/* WARN(), and lockdep's reports */
 	"BUG:",
@@ -42,7 +46,7 @@ static inline int kmsg_alarm(const char *text)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(kmsg_alarms) / sizeof(kmsg_alarms[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(kmsg_alarms); i++) {
 		if (!strncmp(text, kmsg_alarms[i], strlen(kmsg_alarms[i])))
 			return 1;
 	}
