@@ -492,6 +492,28 @@ static void kscan_read(struct kscan *k)
 	}
 }
 
+/*
+ * Read the kernel log until it has been quiet for 200 ms (2 s at most):
+ * what the kernel still reports as a program ends (the rest of a report,
+ * a delayed warning of its exit) is that program's, not the next one's.
+ */
+static void kscan_settle(struct kscan *k)
+{
+	double end = now() + 2, quiet = now() + 0.2;
+	unsigned long long seen;
+
+	do {
+		struct pollfd pf = { .fd = kmsg_fd, .events = POLLIN };
+
+		seen = next_seq;
+		poll(&pf, 1, 50);
+		kscan_read(k);
+		if (next_seq != seen)
+			quiet = now() + 0.2;
+		out_pump();
+	} while (kmsg_fd >= 0 && now() < quiet && now() < end);
+}
+
 /* Print everything kept back, e.g. after a timeout. */
 static void kscan_show(struct kscan *k)
 {
@@ -847,7 +869,7 @@ static int run_one(struct test *t, struct kscan *k, struct result *r)
 	}
 	close(pfd[0]);
 	r->secs = now() - start;
-	kscan_read(k);
+	kscan_settle(k);
 	if (k->dropped)
 		out("# kmsg(hidden): %zu records not shown, the console could not keep up",
 		    k->dropped);
@@ -1004,7 +1026,7 @@ int main(void)
 	 */
 	why[0] = '\0';
 	kscan_begin(&k);
-	kscan_read(&k);
+	kscan_settle(&k);
 	kernel_why(&k, why, sizeof(why));
 	print_facts("lock-debugging", &none, &k);
 	dl = lock_debugging_on(dlwhy, sizeof(dlwhy));
