@@ -189,7 +189,6 @@ class Stream:
             seq = s + 1
             self.records.append(ESCAPE.sub(lambda e: chr(int(e.group(1), 16)), payload))
             self.order.append(("record", payload))
-        self.nonce = nonce
         # A log cut while a record was on its way (a guest killed at its
         # time limit, a LAVA monitor that gave up) ends inside it.
         self.cut = bool(garbled) and garbled[-1] == next((l.rstrip("\r") for l in reversed(raw)
