@@ -1,74 +1,177 @@
 #!/bin/bash
 # Fetch and unpack a kernel tree into the cache, once per version, and print
-# the path of its git repository (one commit: the pristine tree).
+# the path of its git repository (one commit, tagged base: the pristine
+# tree; its subject names what it is made of, see tree_base in lib.sh).
 # Usage: scripts/fetch-tree.sh KERNEL      KERNEL: 6.1-rt | 6.12-rt | 6.1
+#
+# The tree is Debian's linux-source-X package (the kernel with Debian's
+# patches), of the newest version apt offers from the suites the host
+# already uses, the security suite included: what Debian 12 ships today.
+# KVER=VERSION pins the 6.1 version (KERNEL=6.1-rt and 6.1), e.g.
+# KVER=6.1.176-1. The version is resolved on every run, so a cached older
+# tree never stands in for a newer one.
+#
+# 6.1-rt adds Debian's PREEMPT_RT patch set (debian/patches-rt of source
+# package linux) of the same version. Where that source does not download
+# (the security suite's source pool may not be reachable), the RT patches
+# come from the newest 6.1 source that does, changed the way Debian's
+# changelog says it changed them since: a patch it dropped is left out; a
+# patch it refreshed that no longer applies is left out only if it touches
+# nothing but arch/arm/ (32-bit ARM, never built here). Any other change
+# (a new RT release) stops with an error and the KVER to pin instead.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
 kernel=${1:?usage: fetch-tree.sh 6.1-rt|6.12-rt|6.1}
 mkdir -p "$CACHE/trees" "$CACHE/downloads"
 
-# Newest 6.1 source version of package "linux" that actually downloads.
-fetch_debian_source() {
-	local v dir=$CACHE/downloads
-	need_src_entry
-	for v in $(apt-cache showsrc linux | awk '/^Version: 6\.1\./ {print $2}' | sort -rV); do
-		if ls "$dir"/linux_"$v".dsc >/dev/null 2>&1; then
-			echo "$v"; return 0
-		fi
-		log "downloading Debian source linux $v"
-		if (cd "$dir" && apt-get source --download-only "linux=$v" >"$dir/download.log" 2>&1); then
-			echo "$v"; return 0
-		fi
-		warn "linux $v did not download ($(tail -n 1 "$dir/download.log")); trying an older one"
-	done
-	die "no 6.1 source of package linux downloads; check apt's deb-src entries"
-}
+case $kernel in
+6.1-rt | 6.1) pkg=linux-source-6.1 kver=${KVER:-} ;;
+6.12-rt) pkg=linux-source-6.12 kver= ;;
+*) die "unknown KERNEL '$kernel' (6.1-rt, 6.12-rt or 6.1)" ;;
+esac
 
-# commit_tree DIR: record the pristine tree as a git repository. Automatic
-# gc is off: after a commit of some 80,000 loose objects it would repack them
-# in the background for minutes, on the cores the kernel build needs.
+# The version: KVER, or the newest one apt offers.
+apt_update_once
+versions=$(apt-cache madison "$pkg" | awk '{print $3}' | sort -uV)
+[ -n "$versions" ] || die "apt offers no $pkg (apt-cache madison $pkg)"
+if [ -n "$kver" ]; then
+	echo "$versions" | grep -qxF "$kver" ||
+		die "KVER=$kver: apt offers $pkg $(echo "$versions" | tr '\n' ' ')only"
+	v=$kver
+else
+	v=$(echo "$versions" | tail -n 1)
+fi
+
+# commit_tree DIR SUBJECT [BODY]: record the pristine tree as a git
+# repository. Automatic gc is off: after a commit of some 80,000 loose
+# objects it would repack them in the background for minutes, on the cores
+# the kernel build needs.
 commit_tree() {
 	(cd "$1" && git init -q && git config gc.auto 0 && git add -A -f &&
 	 git -c user.name=futex-pi-rt -c user.email=futex-pi-rt@localhost \
-	     commit -q -m "pristine $(basename "$1")" && git tag base) >/dev/null
+	     commit -q -m "$2" -m "${3:-}" --allow-empty-message && git tag base) >/dev/null
+}
+
+# unpack_source DIR: Debian's kernel source of $pkg $v into DIR.
+unpack_source() {
+	local deb
+	deb=$(apt_download "$pkg" all "$v")
+	log "unpacking $pkg $v"
+	mkdir -p "$1"
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$pkg.tar.xz" | tar -xJ -C "$1" --strip-components=1 ||
+		die "cannot unpack /usr/src/$pkg.tar.xz from $deb"
+}
+
+# rt_source: download debian/ of source package linux (its .debian.tar.xz
+# only: the kernel comes from linux-source) for $v, or else the newest
+# 6.1 version below it that downloads; print that version.
+rt_source() {
+	local sv line uri file hash
+	need_src_entry
+	for sv in $(apt-cache showsrc linux | awk '/^Version: 6\.1\./ {print $2}' | sort -urV); do
+		dpkg --compare-versions "$sv" le "$v" || continue
+		[ -s "$CACHE/downloads/linux_$sv.debian.tar.xz" ] && { echo "$sv"; return 0; }
+		# A version that did not download is tried again after 12 hours.
+		[ -n "$(find "$CACHE/downloads/linux_$sv.missing" -mmin -720 2>/dev/null)" ] && continue
+		line=$(apt-get --print-uris source "linux=$sv" 2>/dev/null | grep "linux_$sv.debian.tar.xz") || continue
+		read -r uri file _ hash <<<"$line"
+		log "downloading Debian's $file"
+		if /usr/lib/apt/apt-helper download-file "${uri//\'/}" "$CACHE/downloads/.$file" "$hash" \
+			>"$CACHE/downloads/download.log" 2>&1; then
+			mv "$CACHE/downloads/.$file" "$CACHE/downloads/$file"
+			echo "$sv"
+			return 0
+		fi
+		rm -f "$CACHE/downloads/.$file"
+		touch "$CACHE/downloads/linux_$sv.missing"
+		warn "$file did not download ($(grep -m1 -E '^E:|Err' "$CACHE/downloads/download.log")); trying an older one"
+	done
+	die "no 6.1 source of package linux up to $v downloads; check apt's deb-src entries"
+}
+
+# rt_changes SV: Debian's "[rt]" changelog entries of linux-source after
+# SV, up to $v, one a line.
+rt_changes() {
+	dpkg-deb --fsys-tarfile "$(apt_download "$pkg" all "$v")" |
+		tar -xO "./usr/share/doc/$pkg/changelog.Debian.gz" | gzip -dc |
+		awk -v sv="$1" '
+		$0 ~ "^linux \\(" sv "\\)" { if (e != "") print e; e = ""; done = 1 }
+		done { next }
+		/^  \* / { if (e != "") print e; e = ($0 ~ /^  \* \[rt\] /) ? substr($0, 5) : ""; next }
+		/^    [^ -]/ && e != "" { sub(/^ +/, ""); e = e " " $0; next }
+		{ if (e != "") print e; e = "" }
+		END { if (e != "" && !done) print e }'
+}
+
+# subject PATCH: the patch's subject without its "[PATCH n/m]".
+subject() {
+	awk '/^Subject:/ { s = $0; while ((getline l) > 0 && l ~ /^ /) s = s l; print s; exit }' "$1" |
+		sed -e 's/^Subject: *//' -e 's/^\[[^]]*\] *//' -e 's/  */ /g'
+}
+
+# apply_rt DIR SV: apply debian/patches-rt of linux SV to DIR, changed as
+# Debian's changelog says between SV and $v; print what was left out.
+apply_rt() {
+	local dir=$1 sv=$2 d=$1/.rt drop= refresh= c s p files
+	mkdir -p "$d"
+	tar -xJf "$CACHE/downloads/linux_$sv.debian.tar.xz" -C "$d" debian/patches-rt
+	if [ "$sv" != "$v" ]; then
+		while read -r c; do
+			[ -n "$c" ] || continue
+			case $c in
+			'[rt] Drop "'*) s=${c#*\"}; drop="$drop|${s%%\"*}" ;;
+			'[rt] Refresh "'*) s=${c#*\"}; refresh="$refresh|${s%%\"*}" ;;
+			*) die "Debian changed its RT patches after $sv in a way that cannot be rebuilt from linux $sv: \"$c\"; pin a version whose source downloads, e.g. KVER=$sv" ;;
+			esac
+		done < <(rt_changes "$sv")
+	fi
+	while read -r p; do
+		case $p in '' | '#'*) continue ;; esac
+		p=$d/debian/patches-rt/$p s=$(subject "$p")
+		if [[ "$drop|" == *"|$s|"* ]]; then
+			echo "left out $(basename "$p"): dropped by Debian after $sv"
+			continue
+		fi
+		if patch -d "$dir" -p1 -F0 -N -s --dry-run <"$p" >/dev/null 2>&1; then
+			patch -d "$dir" -p1 -F0 -N -s --no-backup-if-mismatch <"$p" >/dev/null
+			continue
+		fi
+		files=$(sed -n 's|^+++ b/||p' "$p" | grep -v '^arch/arm/' || true)
+		if [[ "$refresh|" == *"|$s|"* ]] && [ -z "$files" ]; then
+			echo "left out $(basename "$p"): refreshed by Debian after $sv, touches only arch/arm/ (not built)"
+			continue
+		fi
+		die "Debian's RT patch $(basename "$p") (linux $sv) does not apply to $pkg $v"
+	done <"$d/debian/patches-rt/series"
+	rm -rf "$d"
 }
 
 case $kernel in
 6.1-rt)
-	v=$(fetch_debian_source)
-	tree=$CACHE/trees/linux-$v-rt
+	sv=$(rt_source)
+	name=linux-$v-rt
+	[ "$sv" = "$v" ] || name=$name-from-$sv
+	tree=$CACHE/trees/$name
 	if [ ! -e "$tree/.git/refs/tags/base" ]; then
 		rm -rf "$tree" "$tree.tmp"
-		log "unpacking linux $v and applying Debian's patches"
-		dpkg-source --no-check -x "$CACHE/downloads/linux_$v.dsc" "$tree.tmp" >"$CACHE/trees/unpack.log" 2>&1 ||
-			die "dpkg-source failed (log: $CACHE/trees/unpack.log)"
-		log "applying debian/patches-rt"
-		(cd "$tree.tmp" && QUILT_PATCHES=debian/patches-rt QUILT_PC=.pc-rt quilt push -a -q --fuzz=0) >>"$CACHE/trees/unpack.log" 2>&1 ||
-			die "debian/patches-rt did not apply (log: $CACHE/trees/unpack.log)"
-		# Keep only the kernel tree: Debian's packaging and quilt's state
-		# are not part of what we build.
-		rm -rf "$tree.tmp/debian" "$tree.tmp/.pc" "$tree.tmp/.pc-rt" "$CACHE"/trees/linux_*.orig.tar.*
-		commit_tree "$tree.tmp"
+		unpack_source "$tree.tmp"
+		log "applying debian/patches-rt of linux $sv"
+		left=$(apply_rt "$tree.tmp" "$sv")
+		[ -z "$left" ] || echo "$left" | sed 's/^/==> /' >&2
+		rt=$(sed -n 's/^-//p' "$tree.tmp/localversion-rt" 2>/dev/null || true)
+		commit_tree "$tree.tmp" "Debian $v${rt:+ + $rt}$([ "$sv" = "$v" ] || echo " (RT patches of $sv)")" "$left"
 		mv "$tree.tmp" "$tree"
 	fi
 	;;
 6.12-rt | 6.1)
-	pkg=linux-source-${kernel%-rt}
-	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || apt_install "$pkg"
-	v=$(dpkg-query -W -f='${Version}' "$pkg")
 	tree=$CACHE/trees/$pkg-$v
 	if [ ! -e "$tree/.git/refs/tags/base" ]; then
 		rm -rf "$tree" "$tree.tmp"
-		log "unpacking $pkg $v"
-		mkdir -p "$tree.tmp"
-		tar -xaf /usr/src/"$pkg".tar.xz -C "$tree.tmp" --strip-components=1
-		commit_tree "$tree.tmp"
+		unpack_source "$tree.tmp"
+		commit_tree "$tree.tmp" "Debian $v"
 		mv "$tree.tmp" "$tree"
 	fi
-	;;
-*)
-	die "unknown KERNEL '$kernel' (6.1-rt, 6.12-rt or 6.1)"
 	;;
 esac
 echo "$tree"

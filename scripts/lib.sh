@@ -55,53 +55,79 @@ apt_arch() {
 	rm -f "$CACHE/.apt-updated"
 }
 
-# apt_download PKG DEBARCH: download PKG:DEBARCH once into CACHE/downloads
-# (the newest one there is reused); print the .deb's path. Call it in a
-# command substitution: its EXIT trap cleans up after an interruption.
+# apt_download PKG DEBARCH [VERSION]: download PKG:DEBARCH (DEBARCH "all"
+# for an architecture-independent package) once into CACHE/downloads; print
+# the .deb's path. Without VERSION the newest one there is reused. Call it
+# in a command substitution: its EXIT trap cleans up after an interruption.
 apt_download() {
-	local pkg=$1 debarch=$2 dir=$CACHE/downloads deb tmp
+	local pkg=$1 debarch=$2 version=${3:-} dir=$CACHE/downloads deb tmp want=$1 v
+	v=${3:-*}
 	mkdir -p "$dir"
-	deb=$(ls "$dir/${pkg}_"*"_$debarch.deb" 2>/dev/null | sort -V | tail -n 1 || true)
+	[ "$debarch" = all ] || want=$pkg:$debarch
+	[ -z "$version" ] || want=$want=$version
+	deb=$(ls "$dir/${pkg}_"$v"_$debarch.deb" 2>/dev/null | sort -V | tail -n 1 || true)
 	if [ -z "$deb" ]; then
-		apt_arch "$debarch"
+		[ "$debarch" = all ] || apt_arch "$debarch"
 		apt_update_once
-		log "downloading $pkg ($debarch)"
+		log "downloading $want"
 		tmp=$(mktemp -d "$dir/.apt.XXXXXX")
 		trap 'rm -rf "$tmp"' EXIT	# an interrupted download leaves nothing
-		(cd "$tmp" && apt-get download "$pkg:$debarch") >"$tmp/log" 2>&1 ||
-			{ tail -n 5 "$tmp/log" >&2; die "apt-get download $pkg:$debarch failed"; }
-		mv "$tmp"/*.deb "$dir/" || die "apt-get download $pkg:$debarch gave no .deb"
+		(cd "$tmp" && apt-get download "$want") >"$tmp/log" 2>&1 ||
+			{ tail -n 5 "$tmp/log" >&2; die "apt-get download $want failed"; }
+		mv "$tmp"/*.deb "$dir/" || die "apt-get download $want gave no .deb"
 		rm -rf "$tmp"
 		trap - EXIT
-		deb=$(ls "$dir/${pkg}_"*"_$debarch.deb" 2>/dev/null | sort -V | tail -n 1 || true)
+		deb=$(ls "$dir/${pkg}_"$v"_$debarch.deb" 2>/dev/null | sort -V | tail -n 1 || true)
 	fi
 	[ -n "$deb" ] || die "no $pkg $debarch package in $dir"
 	echo "$deb"
 }
 
-# need_src_entry: make sure apt has a deb-src entry for the Debian archive it
-# already uses for binaries.
+# need_src_entry: make sure apt has a deb-src entry for each Debian suite it
+# already uses for binaries (the release and its security suite), in a
+# file of our own; no package is installed from a source entry.
 need_src_entry() {
-	if ! grep -rqs '^\(deb-src\|Types:.*deb-src\)' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-		[ "$(id -u)" = 0 ] || die "no deb-src entry in apt's sources; add one for your Debian mirror"
-		local f=/etc/apt/sources.list.d/debian.sources uri suite
-		if [ -f "$f" ]; then
-			uri=$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' "$f")
-			suite=$(awk '/^Suites:/ {print $2; exit}' "$f")
-		else
-			uri=$(awk '$1 == "deb" && $2 !~ /security/ {print $2; exit}' /etc/apt/sources.list)
-			suite=$(awk '$1 == "deb" && $2 !~ /security/ {print $3; exit}' /etc/apt/sources.list)
-		fi
-		[ -n "$uri" ] && [ -n "$suite" ] || die "cannot find the Debian archive apt uses"
+	local f=/etc/apt/sources.list.d/futex-pi-src.sources uri suite added=
+	while read -r uri suite; do
+		src_suite_known "$suite" && continue
+		[ "$(id -u)" = 0 ] || die "no deb-src entry for $suite in apt's sources; add one for your Debian mirror"
 		log "adding a deb-src entry for $uri $suite"
+		[ ! -s "$f" ] || echo >>"$f"
 		printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
-			"$uri" "$suite" >/etc/apt/sources.list.d/futex-pi-src.sources
-		rm -f "$CACHE/.apt-updated"
-	fi
+			"$uri" "$suite" >>"$f"
+		added=1
+	done < <(apt-cache policy | awk '/^ *-?[0-9]+ / { u = $2; s = $3 }
+		/release .*o=Debian,/ && s ~ /\/main$/ && s !~ /-updates\// { sub(/\/main$/, "", s); print u, s }' | sort -u)
+	[ -z "$added" ] || rm -f "$CACHE/.apt-updated"
 	apt_update_once
 }
 
+# src_suite_known SUITE: apt has (or will have after an update) a source
+# index of SUITE.
+src_suite_known() {
+	apt-get indextargets --format '$(CREATED_BY) $(RELEASE)' 2>/dev/null | grep -qx "Sources $1"
+}
+
+# tree_base DIR: what the cached tree DIR, or a working copy of one, is
+# made of (scripts/fetch-tree.sh), e.g. "Debian 6.1.192-3 + rt64".
+tree_base() {
+	git -C "$1" log -1 --format=%s base 2>/dev/null | sed 's/^pristine //'
+}
+
 # What a tree already has. Each takes the tree's top directory.
+
+# tree_rwbase_unfit DIR: print why patch 5's rwbase_rt.c hunks would land
+# wrong in DIR, and succeed; fail when they fit. They are written for
+# an __rwbase_read_lock() without the reader fast path under wait_lock,
+# which Debian's 6.1 RT patches remove ("locking/rwbase: Mitigate
+# indefinite writer starvation"); with it, rwbase_pre_schedule() lands
+# before an early return that skips its post. On a tree that cannot
+# build PREEMPT_RT (plain 6.1.y) rwbase_rt.c is never compiled.
+tree_rwbase_unfit() {
+	grep -qs 'Allow readers, as long as the writer has not completely' "$1/kernel/locking/rwbase_rt.c" || return 1
+	grep -qs 'select ARCH_SUPPORTS_RT' "$1"/arch/*/Kconfig || return 1
+	echo "its kernel/locking/rwbase_rt.c lacks the RT patch \"locking/rwbase: Mitigate indefinite writer starvation\" (6.1-rt has it): patch 5's rwbase_rt.c hunks would put rwbase_pre_schedule() before an early return without its post"
+}
 
 # The upstream fix (fbeb558b0dd0) is present when futex_lock_pi()'s cleanup
 # removes the rt_waiter before it takes hb->lock.

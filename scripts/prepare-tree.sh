@@ -18,6 +18,12 @@ set -eu
 kernel=$1 work=$(realpath -m "$2") upto=$3 debug=$4
 pristine=$("$TOP/scripts/fetch-tree.sh" "$kernel")
 
+# A working copy of another base (an older version, another KVER) is made
+# again: its files and its build would not be the base asked for.
+if [ -e "$work/.git" ] && [ "$(git -C "$work" config remote.origin.url)" != "$pristine" ]; then
+	log "$work was made from $(tree_base "$work"), not $(tree_base "$pristine"): making it again"
+	rm -rf "$work"
+fi
 if [ ! -e "$work/.git" ]; then
 	log "creating working copy $work"
 	mkdir -p "$(dirname "$work")"
@@ -38,6 +44,8 @@ case $upto in
 '' | *[!0-9]*) die "UPTO must be a number from 0 to $nseries" ;;
 esac
 [ "$upto" -le "$nseries" ] || die "UPTO=$upto, but ${series#"$TOP"/}/series has $nseries patches"
+
+why=$(tree_rwbase_unfit "$pristine") && die "$kernel: $why"
 
 # Decide on the pristine tree what it needs; report what it has.
 patches=

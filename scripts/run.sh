@@ -36,9 +36,9 @@ t0=$SECONDS
 run_env() {
 	{
 		echo "# make run's artifacts (scripts/run.sh), as shell assignments"
-		for k in KERNEL KIMAGE ARCH UPTO DEBUG LOCK_DEBUG RUN IMAGE CONFIG INITRAMFS QEMU_CMD SERIAL QEMU_RC VERDICT; do
+		for k in KERNEL BASE KIMAGE ARCH UPTO DEBUG LOCK_DEBUG RUN IMAGE CONFIG INITRAMFS QEMU_CMD SERIAL QEMU_RC VERDICT; do
 			case $k in
-			KERNEL) v=$kernel ;; KIMAGE) v=$kimage ;; ARCH) v=$arch ;; UPTO) v=$upto ;; DEBUG) v=$debug ;;
+			KERNEL) v=$kernel ;; BASE) v=$base ;; KIMAGE) v=$kimage ;; ARCH) v=$arch ;; UPTO) v=$upto ;; DEBUG) v=$debug ;;
 			LOCK_DEBUG) v=$lockdebug ;; RUN) v=$run ;; IMAGE) v=$image ;; CONFIG) v=$config ;;
 			INITRAMFS) v=$run/initramfs.cpio ;; QEMU_CMD) v=$run/qemu-cmd ;;
 			SERIAL) v=$run/serial.log ;; QEMU_RC) v=${1:-} ;; VERDICT) v=${1:+$run/verdict.json} ;;
@@ -76,6 +76,7 @@ if [ -n "$kimage" ]; then
 	stage "build tests ($arch)" "$TOP/scripts/build-tests.sh" "$arch" "$src" - "$tests"
 	image=$run/kernel/image
 	config=$run/kernel/config
+	base=$(cat "$run/kernel/what")
 else
 	if [ -n "${KSRC:-}" ]; then
 		# A user's tree is built as it is; only "make apply" changes it.
@@ -104,6 +105,9 @@ else
 	LOCK_DEBUG=$lockdebug stage "build kernel ($name, $arch$nd)" \
 		"$TOP/scripts/build-kernel.sh" "$src" "$bld" "$arch" "$rt"
 	stage "build tests ($arch)" "$TOP/scripts/build-tests.sh" "$arch" "$src" "$bld" "$tests"
+	base=$(tree_base "$src")
+	[ -n "$base" ] || base="$src as it is"
+	[ -n "${KSRC:-}" ] || base="$base, series UPTO=$upto DEBUG=$debug"
 	cp "$bld/.config" "$run/config"
 	cp "$bld/$BOOT_IMAGE" "$run/"
 	image=$run/$(basename "$BOOT_IMAGE")
@@ -127,6 +131,7 @@ if [ "${DRYRUN:-0}" = 1 ]; then
 	exit "$rc"
 fi
 echo "$rc" >"$run/qemu-rc"
+log "kernel: $base"
 log "total: $((SECONDS - t0)) s; logs in $run"
 vrc=0
 "$TOP/scripts/verdict.py" --qemu-rc "$rc" --config "$config" --image "$image" \

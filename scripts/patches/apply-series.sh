@@ -86,6 +86,7 @@ if [ "$action" = apply ]; then
 		log "$ksrc already has the upstream fix (fbeb558b0dd0): nothing to apply"
 		exit 0
 	fi
+	why=$(tree_rwbase_unfit "$ksrc") && die "$ksrc: $why (nothing was changed)"
 	todo=("${stack[@]:applied:want-applied}") dir=
 	if [ "$mode" = quilt ] && quilt_ next >/dev/null 2>&1; then
 		die "the quilt series of $ksrc has patches that are not pushed; push or remove them first (nothing was changed)"
