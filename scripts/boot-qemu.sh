@@ -2,7 +2,8 @@
 # Boot a kernel and initramfs in QEMU with a hard wall-clock limit, serial
 # console to LOGFILE. Exit 0 when QEMU ended by itself (the guest powered off
 # or panicked, see the log), 124 when the limit killed it, 125 when the
-# guest printed nothing within SILENCE seconds.
+# guest printed nothing within SILENCE seconds, 126 when it did not power
+# off within POWEROFF_WAIT (60) seconds after its runner finished.
 # Usage: scripts/boot-qemu.sh ARCH IMAGE INITRD LOGFILE
 # Env: SMP (2), MEM (MiB, 1024), ACCEL (auto|kvm|tcg), TIMEOUT (s, 900),
 #      SILENCE (s, 120), APPEND (extra kernel command line), QEMU_CMD (where
@@ -91,6 +92,22 @@ if kill -0 "$qpid" 2>/dev/null && [ ! -s "$logfile" ]; then
 	warn "the guest printed nothing on its console ($CONSOLE) within $silence s: not a kernel for $arch, or no console driver for $CONSOLE built in"
 	exit 125
 fi
+# Once the runner has powered off, QEMU must end soon: a guest that does
+# not (a CPU stuck for good, say after an oops) is killed after
+# POWEROFF_WAIT seconds: exit 126.
+off_wait=${POWEROFF_WAIT:-60} off=
+while kill -0 "$qpid" 2>/dev/null; do
+	sleep 1
+	if [ -z "$off" ] && grep -a -q -E '^~[0-9a-f]{24} # runner: powering off' "$logfile"; then
+		off=$SECONDS
+	fi
+	if [ -n "$off" ] && [ $((SECONDS - off)) -ge "$off_wait" ]; then
+		kill "$qpid" 2>/dev/null || true
+		wait "$qpid" 2>/dev/null || true
+		warn "the guest did not power off within $off_wait s after its runner finished; QEMU killed"
+		exit 126
+	fi
+done
 rc=0
 wait "$qpid" || rc=$?
 exit "$rc"

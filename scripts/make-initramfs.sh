@@ -1,10 +1,11 @@
 #!/bin/bash
 # Pack /init and the test programs into an initramfs with the kernel's own
 # usr/gen_init_cpio.
-# Usage: [ONLY=PREFIX] [SKIP_TESTS=PREFIX] scripts/make-initramfs.sh BUILDDIR TESTDIR OUTFILE [EXTRA_DIR]
+# Usage: [ONLY=PREFIX] [SKIP_TESTS="PREFIX..."] scripts/make-initramfs.sh BUILDDIR TESTDIR OUTFILE [EXTRA_DIR]
 #   EXTRA_DIR: every executable in it also runs (exit 0 pass, 4 skip).
 #   ONLY: run only the programs whose name starts with PREFIX (rt-plug/).
-#   SKIP_TESTS: leave out the programs whose name starts with PREFIX.
+#   SKIP_TESTS: leave out the programs whose name starts with one of these
+#   PREFIXes (a list separated by spaces).
 # The lock torture modules of BUILDDIR, if it has them, go to /tests/modules
 # (else /tests/modules/why says why not; KIMAGE_BUILD=1: BUILDDIR holds
 # what came with a prebuilt kernel, which may lack them);
@@ -28,7 +29,8 @@ runlist=$outfile.tests
 		done
 	fi
 } | awk -v only="${ONLY:-}" -v skip="${SKIP_TESTS:-}" \
-	'index($1, only) == 1 && (skip == "" || index($1, skip) != 1)' >"$runlist"
+	'BEGIN { n = split(skip, s, " ") }
+	 index($1, only) == 1 { for (i = 1; i <= n; i++) if (index($1, s[i]) == 1) next; print }' >"$runlist"
 [ -z "${ONLY:-}" ] || [ -s "$runlist" ] || die "no program matches ONLY=$ONLY"
 
 {

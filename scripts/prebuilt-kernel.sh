@@ -32,16 +32,18 @@ is_image() {
 	esac
 }
 
-# fetch_debian_rt: download the newest linux-image-*-rt-$debarch that
-# linux-image-rt-$debarch depends on; print the .deb's path.
+# fetch_debian_rt: download the linux-image-*-rt-$debarch that
+# linux-image-rt-$debarch depends on, in its newest version or in
+# version KVER (e.g. KVER=6.1.176-1); print the .deb's path.
 fetch_debian_rt() {
-	local meta=linux-image-rt-$debarch pkg
+	local meta=linux-image-rt-$debarch pkg want
 	apt_arch "$debarch"
 	apt_update_once
-	pkg=$(apt-cache depends "$meta:$debarch" 2>/dev/null |
+	want=$meta:$debarch${KVER:+=$KVER}
+	pkg=$(apt-cache depends "$want" 2>/dev/null |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { sub(/:.*/, "", $2); print $2; exit }')
-	[ -n "$pkg" ] || die "apt knows no $meta for $debarch (apt-cache depends $meta:$debarch)"
-	apt_download "$pkg" "$debarch"
+	[ -n "$pkg" ] || die "apt knows no $want (apt-cache depends $want; apt-cache madison $meta lists the versions)"
+	apt_download "$pkg" "$debarch" "${KVER:-}"
 }
 
 if [ "$what" = debian-rt ]; then

@@ -60,6 +60,19 @@ Expectations (--expect):
   plug    the assertion warned from a block plug flush in
           sched_submit_work() (rt-plug/plug_flush) and from nothing else,
           and only that program failed, with kmsg-alarm evidence only
+  sleep   a requeued waiter slept in rt_mutex_wait_proxy_lock() without
+          rt_mutex_pre_schedule() (the series before its patch 9):
+          requeue_pi_steal failed, with kmsg-alarm evidence only, because
+          rt_mutex_schedule()'s assertion warned (kernel/sched/core.c) with
+          rt_mutex_wait_proxy_lock() in the trace; no other complaint and
+          no other failure
+  oops    FUTEX_CMP_REQUEUE_PI onto a futex a waiter owns oopsed: a kernel
+          NULL pointer dereference in remove_waiter() <-
+          rt_mutex_start_proxy_lock() <- futex_requeue() (kernels with the
+          remove_waiter() fix but not 40a25d59e85b, e.g. Debian's
+          6.1.176) during requeue_pi_edeadlk; that program failed for
+          the oops and what it leaves (a test ended by the harness's
+          timeout, threads that cannot die), nothing else failed
 
 Whatever the expectation, the guest must have finished (not hung, not
 panicked), every result the plan announced must be there once, no kernel
@@ -114,6 +127,10 @@ DISABLED_IRQ = re.compile(r"\bDisabling IRQ #(\d+)\s*$")
 STALE_PROG = "futex-pi/stale_boost"
 STRESS_PROG = "futex-pi/pi_deadline_stress"
 PLUG_PROG = "rt-plug/plug_flush"
+STEAL_PROG = "futex-pi/requeue_pi_steal"
+OOPS_PROG = "futex-pi/requeue_pi_edeadlk"
+# The call chain of the oops 40a25d59e85b fixes, innermost first.
+OOPS_FRAMES = ("remove_waiter", "rt_mutex_start_proxy_lock", "futex_requeue")
 DEADLOCK_PROG = "futex/futex_lock_pi_deadlock"
 
 
@@ -255,6 +272,7 @@ class Program:
     def __init__(self, name):
         self.name = name
         self.output = []       # its own lines, unindented
+        self.kmsg = []         # (class, text) of the kernel records /init relayed while it ran
         self.result = None
 
     def subtests(self):
@@ -311,6 +329,7 @@ class Log:
             m = KMSG.match(line)
             if m:
                 self.kmsg.append((m.group(1), m.group(2)))
+                current.kmsg.append((m.group(1), m.group(2)))
                 continue
             m = FACTS.match(line)
             if m:
@@ -401,6 +420,8 @@ def guest_state(log, console, qemu_rc):
             return (f"hung (killed after the time limit); the kernel had disabled IRQ {irq} "
                     "as spurious (\"nobody cared\"), and a console on it stops")
         return "hung (killed after the time limit)"
+    if log.finished and qemu_rc == 126:
+        return "hung at power-off: the runner finished, QEMU was killed after 60 s (scripts/boot-qemu.sh)"
     if log.finished:
         return None
     # Only a guest whose runner did not finish can have panicked: panic
@@ -588,6 +609,84 @@ def verdict_plug(log, sites, problems):
     if not frames["plug"]:
         problems.append("the assertion never warned from a block plug flush")
     return observed
+
+
+def verdict_sleep(log, problems):
+    """requeue_pi_steal failed because rt_mutex_schedule() warned that
+    rt_mutex_pre_schedule() had not run, in a requeued waiter's
+    rt_mutex_wait_proxy_lock(); nothing else failed or complained."""
+    reports = requeue = 0
+    others = []
+    for cls, text in log.kmsg:
+        t = text.strip()
+        if cls == "alarm":
+            m = WARNING_AT.match(t)
+            if m and m.group(1).startswith("kernel/sched/core.c:") and " rt_mutex_schedule+" in t:
+                reports += 1
+            elif t not in ("Call Trace:", "Call trace:"):
+                others.append(t)
+        elif cls == "kernel" and t.startswith("rt_mutex_wait_proxy_lock+"):
+            requeue += 1
+    prog = only_prog_failed(log, STEAL_PROG, problems)
+    if prog is None:
+        return f"{STEAL_PROG} did not run"
+    during = failed_for_kernel_log(log, [], lambda name: name == STEAL_PROG)
+    if STEAL_PROG not in during:
+        problems.append(f"{STEAL_PROG} did not fail for the kernel's warnings only: {prog.result.directive}")
+    if others:
+        problems.append(f"kernel complaint other than rt_mutex_schedule()'s assertion: {others[0][:200]}")
+    crashed(log, problems)
+    if not reports:
+        problems.append("rt_mutex_schedule() never warned")
+    if not requeue:
+        problems.append("no warning came through rt_mutex_wait_proxy_lock()")
+    return (f"rt_mutex_schedule() warned {reports}x, through rt_mutex_wait_proxy_lock() "
+            f"{requeue}x; during: {' '.join(during) or 'nothing'}")
+
+
+def verdict_oops(log, problems):
+    """requeue_pi_edeadlk's FUTEX_CMP_REQUEUE_PI oopsed: a NULL pointer
+    dereference in remove_waiter() called by rt_mutex_start_proxy_lock()
+    for a waiter it never enqueued (40a25d59e85b missing). Its program's
+    failures are that oops and what the oops leaves behind (the test the
+    harness ends by timeout, threads blocked for good on the locks the
+    killed task held); no other program failed, no other complaint."""
+    null = oops = 0
+    chain, others = [], []
+    for cls, text in log.kmsg:
+        t = text.strip()
+        if cls == "alarm":
+            if t.startswith("BUG: kernel NULL pointer dereference"):
+                null += 1
+            elif t.startswith("Oops:"):
+                oops += 1
+            elif t not in ("Call Trace:", "Call trace:"):
+                others.append(t)
+        elif cls == "kernel" and "+" in t and t.split("+")[0] in OOPS_FRAMES:
+            chain.append(t.split("+")[0])
+    prog = only_prog_failed(log, OOPS_PROG, problems)
+    if prog is None:
+        return f"{OOPS_PROG} did not run"
+    f = prog.result.facts or {}
+    beyond = [w for w in facts_failures(f) if not w.endswith(("kernel complaints", "processes left running"))
+              and w != "exit status 1"]
+    if prog.result.ok or not f.get("alarms") or beyond:
+        problems.append(f"{OOPS_PROG} did not fail for the oops only: {prog.result.directive}")
+    consistent(prog, prog.subtests(), problems)
+    for name, evidence, other in prog.subtests():
+        if not (explained((name, evidence, other), kmsg_alarm_only) or
+                (not evidence and other and all(TERMINATED.match(o) for o in other))):
+            problems.append(f"{OOPS_PROG}: {name} failed for another reason: "
+                            + ((other or [f"{k} {e}" for k, e in evidence] or ["no evidence"])[0])[:200])
+    if others:
+        problems.append(f"kernel complaint other than the oops: {others[0][:200]}")
+    crashed(log, problems)
+    if not (null and oops):
+        problems.append("no kernel NULL pointer dereference oops")
+    if tuple(chain[:3]) != OOPS_FRAMES:
+        problems.append(f"the oops is not in {' <- '.join(OOPS_FRAMES)}: {' <- '.join(chain[:3]) or 'no trace'}")
+    return (f"{OOPS_PROG}: kernel NULL pointer dereference in {' <- '.join(chain[:3]) or '?'}; "
+            f"{OOPS_PROG} {prog.result.directive or 'passed'}")
 
 
 # The errnos a reused stale pi_state gives, by operation of
@@ -778,6 +877,52 @@ def affected(log):
     return "cannot tell: stale_boost failed for another reason (see its output)"
 
 
+def oops_chain(kmsg):
+    """The functions of OOPS_FRAMES in the traces of KMSG, in order."""
+    return [t.strip().split("+")[0] for cls, t in kmsg
+            if cls == "kernel" and "+" in t and t.strip().split("+")[0] in OOPS_FRAMES]
+
+
+def bugs(log):
+    """Is this kernel affected, per known bug: (bug, fixed by, answer)."""
+    out = [("a leaving PI waiter's boost stays with the owner (stale_boost)",
+            "fbeb558b0dd0 futex/pi: Fix recursive rt_mutex waiter state", affected(log))]
+    progs = {p.name: p for p in log.programs}
+    lockdep = next((r for r in log.results if r.name == "lock-debugging"), None)
+    prog = progs.get(OOPS_PROG)
+    answer = None
+    if prog:
+        if prog.result.skipped:
+            answer = "cannot tell: " + prog.result.directive[4:].strip()
+        elif tuple(oops_chain(prog.kmsg)[:3]) == OOPS_FRAMES:
+            answer = "YES: NULL pointer dereference in " + " <- ".join(OOPS_FRAMES)
+        elif prog.result.ok:
+            answer = "no: FUTEX_CMP_REQUEUE_PI failed with EDEADLK, nothing oopsed"
+        else:
+            answer = "cannot tell: requeue_pi_edeadlk failed for another reason (see its output)"
+    out.append(("FUTEX_CMP_REQUEUE_PI onto a futex its waiter owns oopses (requeue_pi_edeadlk)",
+                "40a25d59e85b locking/rtmutex: Skip remove_waiter() when waiter is not enqueued",
+                answer))
+    prog = progs.get(STEAL_PROG)
+    answer = None
+    if prog:
+        warned = any(cls == "alarm" and " rt_mutex_schedule+" in t for cls, t in prog.kmsg)
+        if prog.result.skipped:
+            answer = "cannot tell: " + prog.result.directive[4:].strip()
+        elif warned:
+            answer = "YES: rt_mutex_schedule() warned in a requeued waiter's rt_mutex_wait_proxy_lock()"
+        elif prog.result.ok and lockdep and lockdep.ok and not lockdep.skipped:
+            answer = "no: a requeued waiter slept on the stolen lock, lockdep stayed quiet"
+        elif prog.result.ok:
+            answer = "cannot tell without lockdep (the symptom is its warning)"
+        else:
+            answer = "cannot tell: requeue_pi_steal failed for another reason (see its output)"
+    out.append(("a requeued PI waiter sleeps without rt_mutex_pre_schedule() (requeue_pi_steal)",
+                "futex: Provide rt_mutex_.*_schedule() equivalents for futex scheduling "
+                "(6.12.112, 7.2; patch 9 here)", answer))
+    return [b for b in out if b[2]]
+
+
 # The name of the test monitor in our LAVA jobs (lava/job.yaml.jinja2).
 LAVA_MONITOR = "futex-pi"
 
@@ -875,7 +1020,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("log")
     ap.add_argument("--qemu-rc", type=int, default=0)
-    ap.add_argument("--expect", choices=("pass", "bug", "einval", "stale", "plug", "deadlock"),
+    ap.add_argument("--expect", choices=("pass", "bug", "einval", "stale", "plug", "deadlock", "sleep", "oops"),
                     default="pass")
     ap.add_argument("--sites", default="", help="FILE:LINE of each assertion, comma-separated")
     ap.add_argument("--config", help="the kernel's .config (is lockdep in?)")
@@ -906,6 +1051,11 @@ def main(argv=None):
                                         .encode("latin-1", "replace"))
         return 0 if any(p.name == args.output for p in log.programs) else 1
     guest = guest_state(log, stream.console, 0 if args.lava else args.qemu_rc)
+    stuck = None
+    if args.expect == "oops" and guest and guest.startswith("hung at power-off"):
+        # What the oops leaves: a CPU spinning for good on the wait_lock
+        # the killed task held. The runner finished; the results stand.
+        stuck, guest = guest, None
     if args.lava:
         failed = [e for e in lava_errors if not e.startswith("the LAVA job log ends")]
         if guest and guest.startswith("silent") and failed:
@@ -955,6 +1105,12 @@ def main(argv=None):
             observed = verdict_plug(log, sites, problems)
         elif args.expect == "deadlock":
             observed = verdict_deadlock(log, problems)
+        elif args.expect == "sleep":
+            observed = verdict_sleep(log, problems)
+        elif args.expect == "oops":
+            observed = verdict_oops(log, problems)
+            if stuck:
+                observed += "; the guest then " + stuck
         else:
             for r in failed:
                 problems.append(r.ktap())
@@ -991,6 +1147,7 @@ def main(argv=None):
             "counts": {"passed": passed, "failed": nfail, "skipped": skipped},
             "ktap_leaves": leaves,
             "kernel": log.uname, "affected": answer,
+            "bugs": [{"bug": b, "fixed_by": c, "answer": a} for b, c, a in bugs(log)],
             "results": [{"num": r.num, "name": r.name, "ok": r.ok, "skipped": r.skipped,
                          "directive": r.directive, "facts": r.facts} for r in log.results],
             "runner_records": len(log.records), "mended_records": stream.mended,
@@ -1014,6 +1171,8 @@ def main(argv=None):
         print(f"note: {note}")
     if answer:
         print(f"is this kernel affected (stale_boost)? {answer}")
+    for bug, fix, a in bugs(log)[1:]:
+        print(f"is this kernel affected: {bug}, fixed by {fix}? {a}")
     if log.results:
         print("the programs' own tests, as a KTAP reader (kunit.py parse) counts them: "
               f"{leaves['passed']} passed, {leaves['failed']} failed, {leaves['skipped']} skipped")

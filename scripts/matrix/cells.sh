@@ -6,7 +6,7 @@
 #   name tree arch upto debug lockdbg expect
 # For what each expectation means, see scripts/check.sh.
 matrix_rows() {
-	local nseries fix uses i
+	local nseries fix uses sleep i
 	nseries=$(series_patches "$TOP/patches" | wc -l)
 	# The futex fix's place in the series: the bug cells stop before it.
 	fix=$(series_patches "$TOP/patches" | grep -n -- '-futex-pi-Fix-recursive-rt_mutex-waiter-state' | cut -d: -f1)
@@ -15,6 +15,10 @@ matrix_rows() {
 	# helpers: patch 4 (sched.h) is in, so it shares the bug cells' build.
 	uses=$(series_patches "$TOP/patches" | grep -n -- '-locking-rtmutex-Use-rt_mutex-specific-scheduler' | cut -d: -f1)
 	[ -n "$uses" ] || die "patches/series has no 'Use rt_mutex specific scheduler helpers'"
+	# The sleep cell stops before the patch that moves the futex
+	# scheduler steps into rt_mutex_wait_proxy_lock().
+	sleep=$(series_patches "$TOP/patches" | grep -n -- '-futex-Provide-rt_mutex_.-_schedule-equivalents' | cut -d: -f1)
+	[ -n "$sleep" ] || die "patches/series has no 'Provide rt_mutex_.*_schedule() equivalents'"
 	cat <<-EOF
 	selftest              selftest  host    -     -     -       pass
 	host                  host      host    -     -     -       pass
@@ -24,12 +28,14 @@ matrix_rows() {
 	rt-x86-fixed          6.1-rt    x86_64  all   0     1       pass
 	runner                runner    x86_64  -     -     -       pass
 	rt-x86-plug           6.1-rt    x86_64  $((uses - 1))     1     1       plug
+	rt-x86-sleep          6.1-rt    x86_64  $((sleep - 1))     0     1       sleep
 	rt-x86-bug-nodebug    6.1-rt    x86_64  0     0     0       stale
 	rt-arm64-bug          6.1-rt    arm64   $((fix - 1))     0     1       bug
 	rt-arm64-fixed        6.1-rt    arm64   all   0     1       pass
 	rt-arm64-plug         6.1-rt    arm64   $((uses - 1))     1     1       plug
 	rt-arm64-bug-nodebug  6.1-rt    arm64   0     0     0       stale
 	debian-rt-x86         debian-rt x86_64  -     -     0       stale
+	debian-rt-176-x86     debian-rt=6.1.176-1 x86_64 - - 0       oops
 	mainline-x86          6.12-rt   x86_64  all   0     1       pass
 	mainline-x86-deadlock 6.12-rt   x86_64  1     0     1       deadlock
 	nonrt-x86-fixed       6.1       x86_64  all   0     1       pass
@@ -71,7 +77,7 @@ cell() {
 # QEMU_RC, VERDICT; scripts/run.sh). Fails if the cell has no run in OUT.
 cell_load() {
 	local env=$1/cells/$cell_name.env
-	RUN= IMAGE= CONFIG= INITRAMFS= SERIAL= QEMU_RC= VERDICT=
+	RUN= BASE= IMAGE= CONFIG= INITRAMFS= SERIAL= QEMU_RC= VERDICT=
 	[ -f "$env" ] || return 1
 	# shellcheck disable=SC1090 # written by scripts/run.sh
 	. "$env"
@@ -85,13 +91,24 @@ cell_run() {
 	shift
 	[ "$expect" = plug ] && only=rt-plug/
 	[ "$expect" = deadlock ] && only=futex/futex_lock_pi_deadlock
+	[ "$expect" = sleep ] && only=futex-pi/requeue_pi_steal
+	[ "$expect" = oops ] && only=futex-pi/requeue_pi_edeadlk
 	# The RT sanity programs run where the whole series is (their
-	# time goes to the cells that ship).
+	# time goes to the cells that ship). The states before patch 9 have
+	# the bug requeue_pi_steal shows; the sleep cell shows it, the other
+	# cells of those states leave it out.
 	[ "$expect" = pass ] || skip_tests=rt-sanity/
+	case $expect in bug | einval) skip_tests="$skip_tests futex-pi/requeue_pi_steal" ;; esac
 	mkdir -p "$out/cells"
-	env OUT="$out" KERNEL="$tree" ARCH="$arch" UPTO="$upto" DEBUG="$debug" \
+	# A tree "debian-rt=VERSION" is Debian's RT kernel of that version.
+	env OUT="$out" KERNEL="${tree%%=*}" KVER="$(cell_kver)" ARCH="$arch" UPTO="$upto" DEBUG="$debug" \
 		LOCK_DEBUG="$lockdbg" ONLY="$only" SKIP_TESTS="$skip_tests" KSRC= KIMAGE= \
 		RUN_ENV="$out/cells/$cell_name.env" "$@" "$TOP/scripts/run.sh"
+}
+
+# cell_kver: the version a cell's tree pins (after cell), or nothing.
+cell_kver() {
+	case $tree in *=*) echo "${tree#*=}" ;; *) echo "${KVER:-}" ;; esac
 }
 
 # cell_verdict_args SRC: verdict.py's options for the cell (after cell),

@@ -119,7 +119,14 @@ while read -r name tree arch upto debug lockdbg expect; do
 	else
 		cell_run "$out" >"$logf" 2>&1 || rc=$?
 	fi
-	args=(--name "$name" --tree "$tree" --arch "$arch" --upto "$upto" --debug "$debug"
+	# The kernel the cell ran on: the base of its tree, or the Debian
+	# package it booted.
+	base=
+	case $tree in
+	6.1-rt | 6.1 | 6.12-rt) base=$(tree_base "$out/src/$tree") ;;
+	debian-rt*) ! cell_load "$out" || base=$BASE ;;
+	esac
+	args=(--name "$name" --tree "$tree" --base "$base" --arch "$arch" --upto "$upto" --debug "$debug"
 	      --lockdbg "$lockdbg" --expect "$expect" --secs $((SECONDS - t)) --log "$logf")
 	if cell_booted "$tree" "$expect"; then
 		judge

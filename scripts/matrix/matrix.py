@@ -4,7 +4,7 @@
 made from them.
 
   matrix.py cell OUT.json --name N --tree T --arch A --upto U --debug D
-            --lockdbg L --expect E --secs S --log LOG
+            --lockdbg L --expect E --secs S --log LOG [--base KERNEL]
             (--verdict VERDICT.json | --rc RC --observed TEXT)
       Write a cell's result. A booted cell's comes from the verdict
       scripts/verdict.py wrote (--json); another cell's from its exit
@@ -32,7 +32,7 @@ import re
 import sys
 from xml.sax.saxutils import quoteattr
 
-COLUMNS = ("cell", "tree", "arch", "UPTO", "DEBUG", "LOCK_DEBUG", "expected", "observed",
+COLUMNS = ("cell", "tree", "kernel", "arch", "UPTO", "DEBUG", "LOCK_DEBUG", "expected", "observed",
            "verdict", "time")
 
 
@@ -64,7 +64,7 @@ def opts(argv):
 
 def cell(argv):
     kv, rest = opts(argv)
-    data = {k: kv.get(k) for k in ("name", "tree", "arch", "upto", "debug", "lockdbg",
+    data = {k: kv.get(k) for k in ("name", "tree", "base", "arch", "upto", "debug", "lockdbg",
                                     "expect", "log")}
     data["secs"] = int(kv.get("secs", 0))
     if kv.get("verdict"):
@@ -88,7 +88,7 @@ def render(argv):
     rows = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for c in cells:
         rows.append("| " + " | ".join(str(x).replace("|", "/").replace("\n", " ") for x in (
-            c["name"], c["tree"], c["arch"], c["upto"], c["debug"], c["lockdbg"], c["expect"],
+            c["name"], c["tree"], c.get("base") or "-", c["arch"], c["upto"], c["debug"], c["lockdbg"], c["expect"],
             c["observed"], "ok" if c["met"] else "FAIL", f"{c['secs']} s")) + " |")
     md = "\n".join(rows) + "\n"
     if kv.get("title"):

@@ -121,6 +121,8 @@ mbox() {
 		echo
 		tail -n +3 "$sdir/cover-letter.txt"
 		echo
+		echo "Tested on $(tree_base "$tree") and the kernels of the table below."
+		echo
 		echo "$rows"
 		echo
 		echo "checkpatch.pl --strict ($kernel tree) on each patch:"
