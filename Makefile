@@ -31,6 +31,7 @@ help:
 	@echo '  ARCH=x86_64|arm64      guest architecture (default x86_64)'
 	@echo '  KERNEL=6.1-rt|6.12-rt|6.1  default tree (default 6.1-rt)'
 	@echo '  KERNEL=debian-rt       run: boot Debian'"'"'s shipped RT kernel for ARCH (apt)'
+	@echo '  KVER=VERSION           the Debian 6.1 version to use (6.1-rt, 6.1, debian-rt), e.g. 6.1.176-1; default: the newest'
 	@echo '  KIMAGE=FILE            run: boot this kernel (bzImage, Image or linux-image-*.deb)'
 	@echo '  KSRC=DIR               build this tree as it is instead of a default one'
 	@echo '  LOCK_DEBUG=0           run: a kernel without lock debugging (own build directory)'

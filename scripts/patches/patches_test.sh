@@ -155,4 +155,19 @@ check "plain mode: make unapply" A "$p" unapply
 diff -r -q "$tmp/pristine-ref" "$p" >"$tmp/plain.diff"
 result "plain mode: every file as it was" $? "$(head -n 1 "$tmp/plain.diff")"
 
+# An RT tree whose rwbase_rt.c still has the reader fast path that 6.1-rt's
+# "locking/rwbase: Mitigate indefinite writer starvation" removes (plain
+# 6.1.y's, in a tree that can build PREEMPT_RT): patch 5 would land wrong
+# there, so make apply refuses it and changes nothing.
+r=$tmp/rwbase-unfit
+rsync -a "$tmp/pristine-ref/" "$r/"
+plain=$("$TOP/scripts/fetch-tree.sh" 6.1 2>/dev/null)
+cp "$plain/kernel/locking/rwbase_rt.c" "$r/kernel/locking/rwbase_rt.c"
+mkdir -p "$r/arch/x86" && echo "	select ARCH_SUPPORTS_RT" >"$r/arch/x86/Kconfig"
+rsync -a "$r/" "$tmp/rwbase-unfit-ref/"
+expect_fail "an RT tree without the rwbase writer starvation fix is refused" \
+	"Mitigate indefinite writer starvation" A "$r" apply
+diff -r -q "$tmp/rwbase-unfit-ref" "$r" >"$tmp/rwbase.diff"
+result "... and every file is as it was" $? "$(head -n 1 "$tmp/rwbase.diff")"
+
 summary
