@@ -27,11 +27,12 @@ matrix_rows() {
 	rt-x86-partial        6.1-rt    x86_64  $fix     0     1       einval
 	rt-x86-fixed          6.1-rt    x86_64  all   0     1       pass
 	runner                runner    x86_64  -     -     -       pass
-	rt-x86-plug           6.1-rt    x86_64  $((uses - 1))     1     1       plug
 	rt-x86-sleep          6.1-rt    x86_64  $((sleep - 1))     0     1       sleep
+	rt-x86-plug           6.1-rt    x86_64  $((uses - 1))     1     1       plug
 	rt-x86-bug-nodebug    6.1-rt    x86_64  0     0     0       stale
 	rt-arm64-bug          6.1-rt    arm64   $((fix - 1))     0     1       bug
 	rt-arm64-fixed        6.1-rt    arm64   all   0     1       pass
+	rt-arm64-sleep        6.1-rt    arm64   $((sleep - 1))     0     1       sleep
 	rt-arm64-plug         6.1-rt    arm64   $((uses - 1))     1     1       plug
 	rt-arm64-bug-nodebug  6.1-rt    arm64   0     0     0       stale
 	debian-rt-x86         debian-rt x86_64  -     -     0       stale
