@@ -3,12 +3,12 @@
 # console to LOGFILE. Exit 0 when QEMU ended by itself (the guest powered off
 # or panicked, see the log), 124 when the limit killed it, 125 when the
 # guest printed nothing within SILENCE seconds, 126 when it did not power
-# off within POWEROFF_WAIT (60) seconds after its runner finished.
+# off within POWEROFF_WAIT (30) seconds after its runner finished.
 # Usage: scripts/boot-qemu.sh ARCH IMAGE INITRD LOGFILE
 # Env: SMP (2), MEM (MiB, 1024), ACCEL (auto|kvm|tcg), TIMEOUT (s, 900),
 #      SILENCE (s, 120), APPEND (extra kernel command line), QEMU_CMD (where
 #      the command is written, default LOGFILE's directory/qemu-cmd), DRYRUN
-#      (1: write it, do not boot)
+#      (1: write it, do not boot), POWEROFF_WAIT (s, 30)
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -95,7 +95,7 @@ fi
 # Once the runner has powered off, QEMU must end soon: a guest that does
 # not (a CPU stuck for good, say after an oops) is killed after
 # POWEROFF_WAIT seconds: exit 126.
-off_wait=${POWEROFF_WAIT:-60} off=
+off_wait=${POWEROFF_WAIT:-30} off=
 while kill -0 "$qpid" 2>/dev/null; do
 	sleep 1
 	if [ -z "$off" ] && grep -a -q -E '^~[0-9a-f]{24} # runner: powering off' "$logfile"; then

@@ -421,7 +421,7 @@ def guest_state(log, console, qemu_rc):
                     "as spurious (\"nobody cared\"), and a console on it stops")
         return "hung (killed after the time limit)"
     if log.finished and qemu_rc == 126:
-        return "hung at power-off: the runner finished, QEMU was killed after 60 s (scripts/boot-qemu.sh)"
+        return "hung at power-off: the runner finished, QEMU was killed POWEROFF_WAIT (30) s later (scripts/boot-qemu.sh)"
     if log.finished:
         return None
     # Only a guest whose runner did not finish can have panicked: panic
