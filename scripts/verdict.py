@@ -352,6 +352,10 @@ class Log:
                 continue
             if line == "# runner: powering off":
                 self.finished = True
+        # The program the runner was in when the records stopped, if any.
+        self.stopped_in = None
+        if not self.finished and current.name not in ("boot", "(between programs)"):
+            self.stopped_in = current
 
 
 # What makes the runner fail a result, from its facts (guest/init.c, main()).
@@ -664,6 +668,22 @@ def verdict_oops(log, problems):
                 others.append(t)
         elif cls == "kernel" and "+" in t and t.split("+")[0] in OOPS_FRAMES:
             chain.append(t.split("+")[0])
+    if log.stopped_in and log.stopped_in.name == OOPS_PROG:
+        # The guest hung in the program (a CPU spinning for good on the
+        # wait_lock the killed task held, and the other waiting for it):
+        # no result, the oops is the evidence. Everything before passed.
+        prog = log.stopped_in
+        for r in log.results:
+            if not r.ok:
+                problems.append(f"{r.name} failed: {r.directive}")
+        chain = oops_chain(prog.kmsg)
+        if not any(cls == "alarm" and t.strip().startswith("BUG: kernel NULL pointer dereference")
+                   for cls, t in prog.kmsg):
+            problems.append(f"no kernel NULL pointer dereference while {OOPS_PROG} ran")
+        if tuple(chain[:3]) != OOPS_FRAMES:
+            problems.append(f"the oops is not in {' <- '.join(OOPS_FRAMES)}: {' <- '.join(chain[:3]) or 'no trace'}")
+        return (f"{OOPS_PROG}: kernel NULL pointer dereference in {' <- '.join(chain[:3]) or '?'}; "
+                "the runner stopped in it")
     prog = only_prog_failed(log, OOPS_PROG, problems)
     if prog is None:
         return f"{OOPS_PROG} did not run"
@@ -1052,9 +1072,11 @@ def main(argv=None):
         return 0 if any(p.name == args.output for p in log.programs) else 1
     guest = guest_state(log, stream.console, 0 if args.lava else args.qemu_rc)
     stuck = None
-    if args.expect == "oops" and guest and guest.startswith("hung at power-off"):
+    if args.expect == "oops" and guest and guest.startswith("hung") and \
+            tuple(oops_chain(log.kmsg)[:3]) == OOPS_FRAMES:
         # What the oops leaves: a CPU spinning for good on the wait_lock
-        # the killed task held. The runner finished; the results stand.
+        # the killed task held, at power-off or (when the other CPU waits
+        # for it) at once. verdict_oops() judges the records there are.
         stuck, guest = guest, None
     if args.lava:
         failed = [e for e in lava_errors if not e.startswith("the LAVA job log ends")]
@@ -1075,7 +1097,8 @@ def main(argv=None):
     if guest:
         problems.append(f"guest {guest}")
     problems.extend(stream.problems)
-    if not guest:
+    hung_in_oops = bool(stuck) and log.stopped_in is not None
+    if not guest and not hung_in_oops:
         for name in args.require:
             if not any(r.ok and not r.skipped and r.name == name for r in log.results):
                 problems.append(f"{name} did not pass")
