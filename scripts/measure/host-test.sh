@@ -16,6 +16,11 @@ pass=0 fail=0 skip=0
 echo "--- futex-pi on the host ($(uname -r))"
 while read -r name limit path args; do
 	bin=$out/futex-pi/$(basename "$path")
+	case " $HOST_UNSAFE " in *" $name "*)
+		echo "ok $name # SKIP it oopses a kernel that lacks 40a25d59e85b: check this one in a guest, make run KIMAGE=/boot/vmlinuz-\$(uname -r)"
+		skip=$((skip + 1))
+		continue ;;
+	esac
 	rc=0
 	timeout --kill-after=5 "$limit" "$bin" $args >"$out/$(basename "$name").log" 2>&1 || rc=$?
 	if grep -q '^not ok' "$out/$(basename "$name").log"; then
