@@ -115,7 +115,10 @@ src_suite_known() {
 # tree_base DIR: what the cached tree DIR, or a working copy of one, is
 # made of (scripts/fetch-tree.sh), e.g. "Debian 6.1.192-3 + rt64".
 tree_base() {
-	git -C "$1" log -1 --format=%s base 2>/dev/null | sed 's/^pristine //'
+	# Trees cached before the subject said so are named for it.
+	git -C "$1" log -1 --format=%s base 2>/dev/null |
+		sed -E 's/^pristine linux-source-[0-9.]+-(.*)\.tmp$/Debian \1/
+			s/^pristine linux-(.*)-rt\.tmp$/Debian \1 + RT/'
 }
 
 # What a tree already has. Each takes the tree's top directory.
