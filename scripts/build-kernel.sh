@@ -60,6 +60,25 @@ else
 	rm -f "$bld/.config.new"
 fi
 
+# make decides by modification times. A working copy switched to another
+# series state has the files that changed written now; should the clock
+# have gone back since the last build (this machine's VM is snapshotted and
+# restored), they would look older than their objects and make would keep
+# those. So the files that changed since the commit last built here are
+# made newer than that build.
+stamp=$bld/.built-from
+if [ -d "$src/.git" ] && [ -s "$stamp" ]; then
+	last=$(cat "$stamp")
+	if [ "$last" != "$(git -C "$src" rev-parse HEAD)" ] &&
+		git -C "$src" cat-file -e "$last^{commit}" 2>/dev/null; then
+		t=$(($(stat -c %Y "$stamp") + 1))
+		[ "$t" -gt "$(date +%s)" ] || t=$(date +%s)
+		git -C "$src" diff --name-only -z "$last" HEAD -- |
+			(cd "$src" && xargs -0 -r touch -c -d "@$t")
+	fi
+fi
+rm -f "$stamp"
+
 # A cold build takes minutes: say once a minute how far it got (the steps
 # kbuild logged so far, and the last one), not every object.
 targets=${TARGETS:-$(basename "$BOOT_IMAGE")}
@@ -75,6 +94,7 @@ while kill -0 "$kpid" 2>/dev/null; do
 done
 wait "$kpid" ||
 	{ grep -E 'error|Error' "$bld/build.log" | head -n 20 >&2; die "kernel build failed (log: $bld/build.log)"; }
+[ ! -d "$src/.git" ] || git -C "$src" rev-parse HEAD >"$stamp"
 if [ -n "${TARGETS:-}" ]; then
 	grep -E '^(\S+: )?warning:' "$bld/build.log" >&2 || true
 	exit 0
