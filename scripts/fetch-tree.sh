@@ -31,8 +31,9 @@ case $kernel in
 *) die "unknown KERNEL '$kernel' (6.1-rt, 6.12-rt or 6.1)" ;;
 esac
 
-# The version: KVER, or the newest one apt offers.
-apt_update_once
+# The version: KVER, or the newest one apt offers (offline: the newest
+# one apt knew).
+(apt_update_once) || warn "apt-get update failed: taking the versions apt knew"
 versions=$(apt-cache madison "$pkg" | awk '{print $3}' | sort -uV)
 [ -n "$versions" ] || die "apt offers no $pkg (apt-cache madison $pkg)"
 if [ -n "$kver" ]; then
