@@ -11,7 +11,8 @@
 # image, its config, the initramfs, the QEMU command, the serial log,
 # QEMU's exit status and the verdict, RUNDIR/verdict.json); RUN_ENV=FILE
 # gets a copy, for make check and make lava.
-# Env: KERNEL (6.1-rt|6.12-rt|6.1|debian-rt), ARCH (x86_64|arm64), KSRC,
+# Env: KERNEL (6.1-rt|6.12-rt|6.1|debian-rt), KVER (the Debian 6.1 version,
+#      scripts/fetch-tree.sh), ARCH (x86_64|arm64), KSRC,
 #      KIMAGE, OUT, UPTO, DEBUG, LOCK_DEBUG, TESTS_EXTRA, SMP, MEM, ACCEL,
 #      TIMEOUT, SILENCE, NOBOOT (1: stop before the boot, for make lava),
 #      DRYRUN (1: write the QEMU command, RUNDIR/qemu-cmd, and stop), RUN_ENV

@@ -19,6 +19,14 @@
 #          FUTEX_LOCK_PI timed out instead of returning EDEADLK, and
 #          nothing else fails; only that program runs. mainline-x86 (both
 #          patches) must pass it.
+#   sleep  a requeued waiter sleeps in rt_mutex_wait_proxy_lock() without
+#          rt_mutex_pre_schedule(): requeue_pi_steal fails because
+#          rt_mutex_schedule()'s assertion warned (the series before patch
+#          9); only that program runs
+#   oops   Debian's 6.1.176 RT kernel (tree debian-rt=6.1.176-1): the
+#          requeue in requeue_pi_edeadlk oopses in remove_waiter()
+#          (40a25d59e85b missing); only that program runs, and a guest
+#          that hangs after the oops is judged on the records it left
 #   builds the kernel builds (bisect step); nothing is booted. A step whose
 #          stack changes only .c files compiles the directories it
 #          touches, without linking; from the first other file on
