@@ -9,13 +9,14 @@ DEBUG   ?= 0
 SMP     ?= 2
 MEM     ?= 1024
 ACCEL   ?= auto
-export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC KIMAGE LOCK_DEBUG TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL MATRIX CELLS LAVA_URL DRYRUN
+export ARCH KERNEL OUT UPTO DEBUG SMP MEM ACCEL KSRC KIMAGE LOCK_DEBUG TESTS_EXTRA TIMEOUT BOOTS DURATION CONTROL MATRIX CELLS LAVA_URL DRYRUN FAULTS POINTS FAULT_SEED
 
-.PHONY: help run check selftest host-test bench soak apply unapply mbox lava lava-run lava-matrix clean
+.PHONY: help run check faults selftest host-test bench soak apply unapply mbox lava lava-run lava-matrix clean
 help:
 	@echo 'Targets:'
 	@echo '  run        apply, build, boot and test one kernel (the main job)'
 	@echo '  check      the test command: host tier, then make run for x86_64 and arm64'
+	@echo '  faults     interrupt every stage of make run, apply, unapply; rerun; $$(OUT)/faults/faults.md (~50 min)'
 	@echo '  selftest   test the verdict code on recorded serial logs, KIMAGE= on bad input (seconds)'
 	@echo '  host-test  build the futex-pi suite and the benchmark, run them on the running kernel'
 	@echo '  bench      unpatched vs patched kernel, booted alternately (BOOTS=5)'
@@ -46,6 +47,7 @@ help:
 	@echo '  MAINLINE=1 PERF=1      bench: 6.12-rt as a third side; also perf bench futex lock-pi'
 	@echo '  MATRIX=DIR             mbox: the make check results to quote (default $$(OUT)/cells)'
 	@echo '  DRYRUN=1               run: write the QEMU command (RUNDIR/qemu-cmd), do not boot'
+	@echo '  FAULTS="a b" POINTS=N  faults: only these cases; random points per stage and signal (1)'
 	@echo '  CELLS="a b"            check, lava: only these cells of the matrix'
 	@echo '  LAVA_URL=URL           lava: where a lab fetches $$(OUT)/lava (default file://)'
 
@@ -54,6 +56,9 @@ run:
 
 check:
 	@scripts/matrix/check.sh
+
+faults:
+	@scripts/faults.sh
 
 selftest:
 	@scripts/verdict_test.py

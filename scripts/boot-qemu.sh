@@ -38,7 +38,7 @@ kvm_works() {
 		log "probing KVM (20 s at most)"
 		mkdir -p "$CACHE"
 		qemu_cmd "-accel kvm" host
-		if timeout 20 "${cmd[@]}" </dev/null 2>&1 | grep -a -q -m1 -e 'Linux version' -e 'TAP version'; then
+		if timeout --foreground 20 "${cmd[@]}" </dev/null 2>&1 | grep -a -q -m1 -e 'Linux version' -e 'TAP version'; then
 			echo yes >"$stamp"
 		else
 			echo no >"$stamp"
@@ -81,8 +81,24 @@ fi
 # for this machine, or without a driver for $CONSOLE) is stopped then, not
 # after the whole TIMEOUT: exit 125.
 silence=${SILENCE:-120}
-timeout --kill-after=10 "$limit" "${cmd[@]}" </dev/null >"$logfile" 2>&1 &
+# --foreground: timeout(1) and QEMU stay in our process group, so that an
+# interruption of the run (Ctrl-C, a kill of its process group) reaches
+# QEMU too; without it timeout makes a group of its own, and a killed run
+# left its guest running for up to TIMEOUT. A signal to this script alone
+# stops QEMU as well.
+timeout --foreground --kill-after=10 "$limit" "${cmd[@]}" </dev/null >"$logfile" 2>&1 &
 qpid=$! t0=$SECONDS
+# stop SIG: stop QEMU, then die of SIG, so that the caller stops too.
+stop() {
+	set +e
+	kill "$qpid" 2>/dev/null
+	wait "$qpid" 2>/dev/null
+	trap - "$1"
+	kill -"$1" $$
+}
+trap 'stop INT' INT
+trap 'stop TERM' TERM
+trap 'stop HUP' HUP
 while kill -0 "$qpid" 2>/dev/null && [ ! -s "$logfile" ] && [ $((SECONDS - t0)) -lt "$silence" ]; do
 	sleep 1
 done

@@ -10,6 +10,9 @@ set -eu
 src=$(realpath "$1") bld=$(realpath -m "$2") arch=$3 rt=$4
 arch_conf "$arch"
 mkdir -p "$bld"
+# A cold build writes some 200 MB (x86_64 with lock debugging, 2026-12).
+[ -e "$bld/.config" ] || need_space "$bld" 600 "building $arch in $bld"
+build_begin "$bld"
 
 frags="$TOP/kernel-config/base.config"
 # LOCK_DEBUG=0 (benchmarks): a production-like kernel without lock debugging.
@@ -83,8 +86,22 @@ rm -f "$stamp"
 # kbuild logged so far, and the last one), not every object.
 targets=${TARGETS:-$(basename "$BOOT_IMAGE")}
 [ -n "${TARGETS:-}" ] || ! grep -qx CONFIG_MODULES=y "$bld/.config" || targets="$targets modules"
-kmake -j"$(nproc)" $targets >"$bld/build.log" 2>&1 &
+# In the background, a script's commands ignore SIGINT: without the
+# trap reset, a Ctrl-C of the run left this make compiling on.
+(trap - INT QUIT; kmake -j"$(nproc)" $targets) >"$bld/build.log" 2>&1 &
 kpid=$! t0=$SECONDS next=60
+# stop SIG: stop the make, then die of SIG, so that the caller stops too.
+stop() {
+	set +e
+	pkill -TERM -P "$kpid" 2>/dev/null
+	kill "$kpid" 2>/dev/null
+	wait "$kpid" 2>/dev/null
+	trap - "$1"
+	kill -"$1" $$
+}
+trap 'stop INT' INT
+trap 'stop TERM' TERM
+trap 'stop HUP' HUP
 while kill -0 "$kpid" 2>/dev/null; do
 	sleep 2
 	if [ $((SECONDS - t0)) -ge "$next" ] && kill -0 "$kpid" 2>/dev/null; then
@@ -93,9 +110,10 @@ while kill -0 "$kpid" 2>/dev/null; do
 	fi
 done
 wait "$kpid" ||
-	{ grep -E 'error|Error' "$bld/build.log" | head -n 20 >&2; die "kernel build failed (log: $bld/build.log)"; }
-[ ! -d "$src/.git" ] || git -C "$src" rev-parse HEAD >"$stamp"
+	{ grep -E 'error|Error' "$bld/build.log" | head -n 20 >&2; die "kernel build failed (log: $bld/build.log)$(space_hint "$bld")"; }
 if [ -n "${TARGETS:-}" ]; then
+	build_end "$bld"
+	[ ! -d "$src/.git" ] || git -C "$src" rev-parse HEAD >"$stamp"
 	grep -E '^(\S+: )?warning:' "$bld/build.log" >&2 || true
 	exit 0
 fi
@@ -103,5 +121,7 @@ kmake headers >>"$bld/build.log" 2>&1 || die "make headers failed (log: $bld/bui
 # gen_init_cpio is a host tool of the kernel tree: build it for the initramfs.
 kmake usr/gen_init_cpio >>"$bld/build.log" 2>&1 ||
 	{ tail -n 20 "$bld/build.log" >&2; die "building usr/gen_init_cpio failed"; }
+build_end "$bld"
+[ ! -d "$src/.git" ] || git -C "$src" rev-parse HEAD >"$stamp"
 grep -E '^(\S+: )?warning:' "$bld/build.log" >&2 || true
 ls "$bld/$BOOT_IMAGE" >/dev/null

@@ -15,6 +15,7 @@ khdr=
 [ "$3" = - ] || khdr="-isystem $(realpath "$3")/usr/include"
 command -v "$TEST_CC" >/dev/null || die "$TEST_CC not found (run scripts/deps.sh)"
 mkdir -p "$out"
+build_begin "$out"
 # rt-tests: Debian's binaries and C library, as a tree that
 # make-initramfs.sh packs into the guest's root.
 [ "$arch" = host ] || "$TOP/scripts/fetch-rt-tests.sh" "$arch" "$out/rootfs"
@@ -34,6 +35,7 @@ fingerprint=$({
 } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$out/fingerprint" 2>/dev/null)" = "$fingerprint" ] && [ -f "$out/list.${SUITES##* }" ]; then
 	log "tests for $arch: up to date in $out"
+	build_end "$out"
 	exit 0
 fi
 rm -f "$out/fingerprint"
@@ -78,7 +80,7 @@ MK
 	done >"$out/list.$s"
 done
 
-if [ "$arch" = host ]; then echo "$fingerprint" >"$out/fingerprint"; exit 0; fi
+if [ "$arch" = host ]; then echo "$fingerprint" >"$out/fingerprint"; build_end "$out"; exit 0; fi
 
 # The tree's own futex selftests, built from a staged copy with
 # patches/selftests applied: the waits of the wake tests are multiplied by
@@ -102,3 +104,4 @@ while read -r prog args; do
 done | awk '!seen[$1]++' >"$out/list.futex"
 log "built $(for s in $SUITES; do cat "$out/list.$s"; done | wc -l) programs of $SUITES and $(wc -l <"$out/list.futex") futex programs for $arch (FUTEX_TIME_SCALE=$scale)"
 echo "$fingerprint" >"$out/fingerprint"
+build_end "$out"

@@ -47,9 +47,12 @@ fi
 # commit_tree DIR SUBJECT [BODY]: record the pristine tree as a git
 # repository. Automatic gc is off: after a commit of some 80,000 loose
 # objects it would repack them in the background for minutes, on the cores
-# the kernel build needs.
+# the kernel build needs. The commit has a fixed author and date: a tree
+# made again of the same files is the same commit, and the working copies
+# cloned from it (scripts/prepare-tree.sh) and their builds stay valid.
 commit_tree() {
 	(cd "$1" && git init -q && git config gc.auto 0 && git add -A -f &&
+	 GIT_AUTHOR_DATE='@1600000000 +0000' GIT_COMMITTER_DATE='@1600000000 +0000' \
 	 git -c user.name=futex-pi-rt -c user.email=futex-pi-rt@localhost \
 	     commit -q -m "$2" -m "${3:-}" --allow-empty-message && git tag base) >/dev/null
 }
@@ -66,29 +69,50 @@ unpack_source() {
 
 # rt_source: download debian/ of source package linux (its .debian.tar.xz
 # only: the kernel comes from linux-source) for $v, or else the newest
-# 6.1 version below it that downloads; print that version.
+# 6.1 version below it that downloads; print that version. A cached file
+# is checked against the checksum of apt's source index each time.
 rt_source() {
-	local sv line uri file hash
+	local sv line uri file hash dl=$CACHE/downloads
 	need_src_entry
 	for sv in $(apt-cache showsrc linux | awk '/^Version: 6\.1\./ {print $2}' | sort -urV); do
 		dpkg --compare-versions "$sv" le "$v" || continue
-		[ -s "$CACHE/downloads/linux_$sv.debian.tar.xz" ] && { echo "$sv"; return 0; }
+		file=linux_$sv.debian.tar.xz
+		line=$(apt-get --print-uris source "linux=$sv" 2>/dev/null | grep "$file") || line=
+		read -r uri _ _ hash <<<"$line"
+		if [ -s "$dl/$file" ]; then
+			if [ -z "$hash" ] || hash_ok "$dl/$file" "$hash"; then
+				echo "$sv"
+				return 0
+			fi
+			warn "$file in the cache does not match apt's checksum ($hash): downloading it again"
+			rm -f "$dl/$file"
+		fi
+		[ -n "$line" ] || continue
 		# A version that did not download is tried again after 12 hours.
-		[ -n "$(find "$CACHE/downloads/linux_$sv.missing" -mmin -720 2>/dev/null)" ] && continue
-		line=$(apt-get --print-uris source "linux=$sv" 2>/dev/null | grep "linux_$sv.debian.tar.xz") || continue
-		read -r uri file _ hash <<<"$line"
+		[ -n "$(find "$dl/linux_$sv.missing" -mmin -720 2>/dev/null)" ] && continue
 		log "downloading Debian's $file"
-		if /usr/lib/apt/apt-helper download-file "${uri//\'/}" "$CACHE/downloads/.$file" "$hash" \
-			>"$CACHE/downloads/download.log" 2>&1; then
-			mv "$CACHE/downloads/.$file" "$CACHE/downloads/$file"
+		rm -f "$dl/.$file".*
+		if /usr/lib/apt/apt-helper download-file "${uri//\'/}" "$dl/.$file.$$" "$hash" \
+			>"$dl/download.log" 2>&1; then
+			mv "$dl/.$file.$$" "$dl/$file"
 			echo "$sv"
 			return 0
 		fi
-		rm -f "$CACHE/downloads/.$file"
-		touch "$CACHE/downloads/linux_$sv.missing"
-		warn "$file did not download ($(grep -m1 -E '^E:|Err' "$CACHE/downloads/download.log")); trying an older one"
+		rm -f "$dl/.$file.$$"
+		# Not there (a 404), unless our disk is full: then stop.
+		[ -z "$(space_hint "$dl")" ] || die "$file did not download$(space_hint "$dl")"
+		touch "$dl/linux_$sv.missing"
+		warn "$file did not download ($(grep -m1 -E '^E:|Err' "$dl/download.log")); trying an older one"
 	done
 	die "no 6.1 source of package linux up to $v downloads; check apt's deb-src entries"
+}
+
+# hash_ok FILE TYPE:HEX: FILE has that checksum (apt's notation).
+hash_ok() {
+	local type=${2%%:*}
+	type=$(echo "$type" | tr 'A-Z' 'a-z' | tr -d -)
+	command -v "${type}sum" >/dev/null || return 0
+	[ "$("${type}sum" "$1" | cut -d' ' -f1)" = "${2#*:}" ]
 }
 
 # rt_changes SV: Debian's "[rt]" changelog entries of linux-source after
@@ -116,7 +140,8 @@ subject() {
 apply_rt() {
 	local dir=$1 sv=$2 d=$1/.rt drop= refresh= c s p files
 	mkdir -p "$d"
-	tar -xJf "$CACHE/downloads/linux_$sv.debian.tar.xz" -C "$d" debian/patches-rt
+	tar -xJf "$CACHE/downloads/linux_$sv.debian.tar.xz" -C "$d" debian/patches-rt ||
+		die "cannot unpack debian/patches-rt from linux_$sv.debian.tar.xz$(space_hint "$dir")"
 	if [ "$sv" != "$v" ]; then
 		while read -r c; do
 			[ -n "$c" ] || continue
@@ -148,31 +173,35 @@ apply_rt() {
 	rm -rf "$d"
 }
 
-case $kernel in
-6.1-rt)
-	sv=$(rt_source)
-	name=linux-$v-rt
-	[ "$sv" = "$v" ] || name=$name-from-$sv
-	tree=$CACHE/trees/$name
-	if [ ! -e "$tree/.git/refs/tags/base" ]; then
-		rm -rf "$tree" "$tree.tmp"
-		unpack_source "$tree.tmp"
+# make_tree: unpack (and patch) the tree into $tree.tmp, commit it and
+# rename it into place: a tree is either complete or absent. Runs under
+# the tree's lock; a run that waited for it finds the tree made.
+make_tree() {
+	local left rt
+	[ ! -e "$tree/.git/refs/tags/base" ] || return 0
+	rm -rf "$tree" "$tree.tmp"
+	need_space "$CACHE/trees" 3000 "unpacking $pkg $v"
+	unpack_source "$tree.tmp"
+	if [ "$kernel" = 6.1-rt ]; then
 		log "applying debian/patches-rt of linux $sv"
 		left=$(apply_rt "$tree.tmp" "$sv")
 		[ -z "$left" ] || echo "$left" | sed 's/^/==> /' >&2
 		rt=$(sed -n 's/^-//p' "$tree.tmp/localversion-rt" 2>/dev/null || true)
 		commit_tree "$tree.tmp" "Debian $v${rt:+ + $rt}$([ "$sv" = "$v" ] || echo " (RT patches of $sv)")" "$left"
-		mv "$tree.tmp" "$tree"
-	fi
-	;;
-6.12-rt | 6.1)
-	tree=$CACHE/trees/$pkg-$v
-	if [ ! -e "$tree/.git/refs/tags/base" ]; then
-		rm -rf "$tree" "$tree.tmp"
-		unpack_source "$tree.tmp"
+	else
 		commit_tree "$tree.tmp" "Debian $v"
-		mv "$tree.tmp" "$tree"
 	fi
+	mv "$tree.tmp" "$tree"
+}
+
+case $kernel in
+6.1-rt)
+	sv=$(with_lock "$CACHE/downloads/.lock" "using the download cache" rt_source)
+	name=linux-$v-rt
+	[ "$sv" = "$v" ] || name=$name-from-$sv
 	;;
+6.12-rt | 6.1) name=$pkg-$v ;;
 esac
+tree=$CACHE/trees/$name
+[ -e "$tree/.git/refs/tags/base" ] || with_lock "$tree.lock" "making $name" make_tree
 echo "$tree"

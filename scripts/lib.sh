@@ -15,6 +15,7 @@ warn() { printf 'warning: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # stage NAME CMD...: run one stage, print its name and how long it took.
+# A stage that fails on a nearly full disk says so.
 stage() {
 	local name=$1 t0=$SECONDS rc=0
 	shift
@@ -23,9 +24,94 @@ stage() {
 	if [ "$rc" = 0 ]; then
 		log "$name: done in $((SECONDS - t0)) s"
 	else
-		log "$name: FAILED (exit $rc) after $((SECONDS - t0)) s"
+		log "$name: FAILED (exit $rc) after $((SECONDS - t0)) s$(space_hint "${OUT:-$TOP/out}" "$CACHE")"
 	fi
 	return "$rc"
+}
+
+# free_mb DIR: MB free on DIR's file system (DIR or its nearest parent).
+free_mb() {
+	local d=$1
+	while [ ! -e "$d" ]; do d=$(dirname "$d"); done
+	df -Pm "$d" | awk 'NR == 2 { print $4 }'
+}
+
+# need_space DIR MB WHAT: stop, before WHAT starts writing to DIR, when
+# DIR's file system has less than MB free.
+need_space() {
+	local free
+	free=$(free_mb "$1")
+	[ "$free" -ge "$2" ] ||
+		die "$3 needs about $2 MB in $1, which has $free MB free: free some space or give another directory (O=DIR for the output, FUTEX_PI_CACHE=DIR for the cache)"
+}
+
+# space_hint DIR...: ": only N MB free on DIR" for each DIR nearly full.
+space_hint() {
+	local d f
+	for d; do
+		f=$(free_mb "$d" 2>/dev/null) || continue
+		[ "$f" -ge 64 ] || printf '; only %s MB free in %s: the disk may be full' "$f" "$d"
+	done
+}
+
+# build_begin DIR: a build into DIR starts. When the one before did not
+# finish (interrupted, killed, out of space), the files it wrote may be
+# cut short, yet newer than their sources, and make would keep them: they
+# (the files newer than its mark) are deleted first, and made again.
+# build_end DIR: the build finished.
+build_begin() {
+	local mark=$1/.building n
+	mkdir -p "$1"
+	if [ -e "$mark" ]; then
+		n=$(find "$1" -newer "$mark" -type f | wc -l)
+		log "the last build in $1 did not finish: deleting the $n files it wrote"
+		find "$1" -newer "$mark" -type f -delete
+	fi
+	touch "$mark"
+}
+build_end() { rm -f "$1/.building"; }
+
+# Locks (flock(1)). One run at a time per output directory; cache entries
+# are made under a lock of their own, so that runs sharing the cache wait
+# for each other instead of writing the same files.
+
+# lock_out DIR: hold DIR's lock for the rest of this run and its children
+# (fd 8, inherited); a second run in DIR stops at once, naming the first.
+lock_out() {
+	local f=$1/.lock
+	mkdir -p "$1"
+	# A child of the run holding it (make check's cells) has it already.
+	[ "$(readlink /proc/$$/fd/8 2>/dev/null)" = "$(realpath "$f" 2>/dev/null)" ] && return 0
+	exec 8>>"$f"
+	if ! flock -n 8; then
+		die "$1 is in use by another run ($(cat "$f" 2>/dev/null || echo "unknown")); wait for it, or give this run another directory with O=DIR"
+	fi
+	printf 'pid %s, %s, since %s' "$$" "$(tr '\0' ' ' </proc/$PPID/cmdline | sed 's/ $//')" "$(date '+%F %T')" >"$f"
+}
+
+# with_lock FILE WHAT CMD...: run CMD holding FILE's lock; say so while
+# another holder makes us wait.
+with_lock() {
+	local f=$1 what=$2
+	shift 2
+	mkdir -p "$(dirname "$f")"
+	(
+		exec 9>>"$f"
+		if ! flock -n 9; then
+			log "waiting for another run that is $what"
+			flock 9
+		fi
+		# The command does not get the lock descriptors: a daemon it
+		# starts must not hold our locks (the subshell holds this one).
+		"$@" 8>&- 9>&-
+	)
+}
+
+# Every apt-get call of ours holds CACHE/apt.lock: runs sharing the cache
+# take turns instead of failing on apt's own locks. DPkg::Lock::Timeout
+# waits for anyone else's apt.
+apt_() {
+	with_lock "$CACHE/apt.lock" "running apt-get" apt-get -o DPkg::Lock::Timeout=600 "$@"
 }
 
 # apt_install PKG...: install Debian packages by name, or tell the user how.
@@ -36,15 +122,22 @@ apt_install() {
 	fi
 	log "installing:$*"
 	apt_update_once
-	DEBIAN_FRONTEND=noninteractive $cmd >"$CACHE/apt.log" 2>&1 ||
-		{ tail -n 20 "$CACHE/apt.log" >&2; die "apt-get install failed (log: $CACHE/apt.log)"; }
+	# An apt-get install that was killed leaves dpkg half done, and every
+	# later one fails until it is finished.
+	if [ -n "$(ls -A /var/lib/dpkg/updates 2>/dev/null)" ]; then
+		log "finishing an interrupted dpkg run (dpkg --configure -a)"
+		with_lock "$CACHE/apt.lock" "running apt-get" dpkg --configure -a >>"$CACHE/apt-install.log" 2>&1 ||
+			die "dpkg --configure -a failed (log: $CACHE/apt-install.log)"
+	fi
+	DEBIAN_FRONTEND=noninteractive apt_ install -y --no-install-recommends "$@" >"$CACHE/apt-install.log" 2>&1 ||
+		{ tail -n 20 "$CACHE/apt-install.log" >&2; die "apt-get install failed (log: $CACHE/apt-install.log)"; }
 }
 
 apt_update_once() {
 	mkdir -p "$CACHE"
 	[ -e "$CACHE/.apt-updated" ] && [ -z "$(find "$CACHE/.apt-updated" -mmin +720)" ] && return 0
 	log "apt-get update"
-	apt-get update >"$CACHE/apt.log" 2>&1 ||
+	apt_ update >"$CACHE/apt.log" 2>&1 ||
 		{ tail -n 20 "$CACHE/apt.log" >&2; die "apt-get update failed"; }
 	touch "$CACHE/.apt-updated"
 }
@@ -55,29 +148,42 @@ apt_arch() {
 	dpkg --print-foreign-architectures | grep -qx "$1" && return 0
 	[ "$(id -u)" = 0 ] || die "apt needs the $1 architecture: run as root, or dpkg --add-architecture $1"
 	log "adding the $1 architecture to dpkg (apt multiarch)"
-	dpkg --add-architecture "$1"
+	with_lock "$CACHE/apt.lock" "running apt-get" dpkg --add-architecture "$1"
 	rm -f "$CACHE/.apt-updated"
 }
 
 # apt_download PKG DEBARCH [VERSION]: download PKG:DEBARCH (DEBARCH "all"
 # for an architecture-independent package) once into CACHE/downloads; print
-# the .deb's path. Without VERSION the newest one there is reused. Call it
-# in a command substitution: its EXIT trap cleans up after an interruption.
+# the .deb's path. Without VERSION the newest one there is reused. A
+# cached .deb is checked against apt's checksum each time it is used, and
+# downloaded again if it does not match; a download is renamed into place
+# when it is complete, under the cache's download lock.
 apt_download() {
-	local pkg=$1 debarch=$2 version=${3:-} dir=$CACHE/downloads deb tmp want=$1 v
+	mkdir -p "$CACHE/downloads"
+	with_lock "$CACHE/downloads/.lock" "using the download cache" apt_download_locked "$@"
+}
+
+apt_download_locked() {
+	local pkg=$1 debarch=$2 version=${3:-} dir=$CACHE/downloads deb tmp want=$1 v why
 	v=${3:-*}
-	mkdir -p "$dir"
+	# Left by a download that was killed (we hold the lock: nobody's).
+	rm -rf "$dir"/.apt.*
 	[ "$debarch" = all ] || want=$pkg:$debarch
 	[ -z "$version" ] || want=$want=$version
 	deb=$(ls "$dir/${pkg}_"$v"_$debarch.deb" 2>/dev/null | sort -V | tail -n 1 || true)
+	if [ -n "$deb" ] && ! why=$(deb_damaged "$deb" "$pkg" "$debarch"); then
+		warn "$(basename "$deb") in the cache is damaged ($why): downloading it again"
+		rm -f "$deb"
+		deb=
+	fi
 	if [ -z "$deb" ]; then
 		[ "$debarch" = all ] || apt_arch "$debarch"
 		apt_update_once
 		log "downloading $want"
-		tmp=$(mktemp -d "$dir/.apt.XXXXXX")
+		tmp=$(mktemp -d "$dir/.apt.XXXXXX") || die "cannot write to $dir$(space_hint "$dir")"
 		trap 'rm -rf "$tmp"' EXIT	# an interrupted download leaves nothing
 		(cd "$tmp" && apt-get download "$want") >"$tmp/log" 2>&1 ||
-			{ tail -n 5 "$tmp/log" >&2; die "apt-get download $want failed"; }
+			{ tail -n 5 "$tmp/log" >&2; die "apt-get download $want failed$(space_hint "$dir")"; }
 		mv "$tmp"/*.deb "$dir/" || die "apt-get download $want gave no .deb"
 		rm -rf "$tmp"
 		trap - EXIT
@@ -85,6 +191,22 @@ apt_download() {
 	fi
 	[ -n "$deb" ] || die "no $pkg $debarch package in $dir"
 	echo "$deb"
+}
+
+# deb_damaged DEB PKG DEBARCH: fail, saying why, when DEB is not the
+# package apt describes (its SHA256), or, for a version apt no longer
+# knows, not a readable package at all.
+deb_damaged() {
+	local ver want got
+	ver=$(basename "$1" .deb)
+	ver=${ver#"$2"_} ver=${ver%_"$3"} ver=${ver//%3a/:}
+	want=$(apt-cache show "$2$([ "$3" = all ] || echo ":$3")=$ver" 2>/dev/null | sed -n 's/^SHA256: //p' | head -n 1)
+	if [ -n "$want" ]; then
+		got=$(sha256sum "$1" | cut -d' ' -f1)
+		[ "$got" = "$want" ] || { echo "SHA256 $got, apt says $want"; return 1; }
+	else
+		dpkg-deb --info "$1" >/dev/null 2>&1 || { echo "dpkg-deb cannot read it"; return 1; }
+	fi
 }
 
 # need_src_entry: make sure apt has a deb-src entry for each Debian suite it

@@ -80,4 +80,5 @@ runlist=$outfile.tests
 		done
 	fi
 } >"$list"
-"$cpio" "$list" >"$outfile"
+"$cpio" "$list" >"$outfile.tmp"
+mv "$outfile.tmp" "$outfile"

@@ -18,20 +18,42 @@ set -eu
 kernel=$1 work=$(realpath -m "$2") upto=$3 debug=$4
 pristine=$("$TOP/scripts/fetch-tree.sh" "$kernel")
 
-# A working copy of another base (an older version, another KVER) is made
-# again: its files and its build would not be the base asked for.
-if [ -e "$work/.git" ] && [ "$(git -C "$work" config remote.origin.url)" != "$pristine" ]; then
-	log "$work was made from $(tree_base "$work"), not $(tree_base "$pristine"): making it again"
+# A working copy of another base (an older version, another KVER, a cache
+# tree made again differently) is made again: its files and its build
+# would not be the base asked for.
+if [ -e "$work/.git" ] && { [ "$(git -C "$work" config remote.origin.url)" != "$pristine" ] ||
+	[ "$(git -C "$work" rev-parse -q --verify base 2>/dev/null)" != "$(git -C "$pristine" rev-parse base)" ]; }; then
+	log "$work was made from $(tree_base "$work" 2>/dev/null || echo "another tree"), not $(tree_base "$pristine"): making it again"
 	rm -rf "$work"
 fi
+# It is cloned beside its place and renamed into it when complete.
 if [ ! -e "$work/.git" ]; then
+	# Without .git, what is there is what an interrupted removal left.
+	rm -rf "$work" "$work.tmp"
+	need_space "$(dirname "$work")" 1800 "a working copy of $(tree_base "$pristine")"
 	log "creating working copy $work"
 	mkdir -p "$(dirname "$work")"
-	git clone -q --shared --no-checkout "$pristine" "$work"
-	git -C "$work" checkout -q --detach base
+	git clone -q --shared --no-checkout "$pristine" "$work.tmp"
+	git -C "$work.tmp" checkout -q --detach base
+	mv "$work.tmp" "$work"
 fi
-git -C "$work" rev-parse -q --verify base >/dev/null ||
+[ "$(git -C "$work" rev-parse --show-toplevel 2>/dev/null)" = "$work" ] &&
+	git -C "$work" rev-parse -q --verify base >/dev/null ||
 	die "$work is not a working copy made by this script; remove it"
+# A git command of an earlier run that was killed leaves its lock, and
+# possibly files of a checkout half written: this run owns the output
+# directory (lock_out), so the lock is stale; anything that differs
+# from HEAD is put back.
+if [ -e "$work/.git/index.lock" ]; then
+	log "removing $work/.git/index.lock (left by an interrupted run)"
+	rm -f "$work/.git/index.lock"
+fi
+rm -f "$work/.git/futex-pi-index" "$work/.git/futex-pi-index.lock"
+if [ -n "$(git -C "$work" status --porcelain 2>/dev/null | head -n 1)" ]; then
+	log "$work differs from its commit (an interrupted checkout?): resetting it"
+	git -C "$work" reset -q --hard
+	git -C "$work" clean -q -f -d
+fi
 
 # The tree's series: the backport, or where the futex fix is already in,
 # the upstream patches (their fix applies to the other trees as a

@@ -29,6 +29,8 @@ case $lockdebug in 0 | 1) ;; *) die "LOCK_DEBUG must be 0 or 1" ;; esac
 [ -z "$kimage" ] || [ "$kernel" != debian-rt ] || die "KIMAGE and KERNEL=debian-rt: give one of them"
 [ -z "$kimage" ] || [ -z "${KSRC:-}" ] || die "KIMAGE and KSRC: give one of them"
 [ "$kernel" = debian-rt ] && kimage=debian-rt
+# One run at a time in an output directory: a second one stops here.
+lock_out "$out"
 t0=$SECONDS
 [ -z "${RUN_ENV:-}" ] || rm -f "$RUN_ENV"
 

@@ -1155,12 +1155,13 @@ def main(argv=None):
     leaves = leaf_counts(log)
 
     if args.results:
-        with open(args.results, "w") as f:
+        with open(args.results + ".tmp", "w") as f:
             for r in log.results:
                 f.write(r.ktap() + "\n")
             for p in problems:
                 if not p.startswith("not ok "):
                     f.write(f"not ok - {p}\n")
+        os.replace(args.results + ".tmp", args.results)
     if args.json:
         data = {
             "log": os.path.abspath(args.log), "engine": "lava" if args.lava else "qemu",

@@ -29,6 +29,7 @@ set -eu
 what=${1:-}
 case $what in jobs | package | validate | run | matrix) ;; *) die "usage: $0 jobs|package|validate|run|matrix" ;; esac
 out=$(realpath -m "${OUT:-$TOP/out}")
+lock_out "$out"
 lava=$out/lava
 types=$CACHE/lava-device-types
 M=$TOP/scripts/matrix/matrix.py
@@ -161,7 +162,7 @@ run)
 		limit=$(awk '/^  job:$/ { j = 1; next } j && /seconds:/ { print $2; exit }' "$dir/job.yaml")
 		t=$SECONDS
 		log "$name: lava-run (log: $dir/lava.log)"
-		timeout --kill-after=10 $((${limit:-${TIMEOUT:-900}} + 120)) \
+		timeout --foreground --kill-after=10 $((${limit:-${TIMEOUT:-900}} + 120)) \
 			lava-run --job-id "$$" --output-dir "$dir/lava-run" --device "$dir/device.yaml" \
 			"$dir/job.yaml" >"$dir/lava.log" 2>&1 ||
 			warn "$name: lava-run ended with an error (the verdict says what was seen)"

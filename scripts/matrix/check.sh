@@ -60,6 +60,7 @@ set -u
 . "$TOP/scripts/matrix/cells.sh"
 
 out=$(realpath -m "${OUT:-$TOP/out}")
+lock_out "$out"
 matrix=$(matrix_rows) || exit 1
 
 

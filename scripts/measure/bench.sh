@@ -20,6 +20,7 @@ set -eu
 kernel=${KERNEL:-6.1-rt} arch=${ARCH:-x86_64} boots=${BOOTS:-5} control=${CONTROL:-0}
 mainline=${MAINLINE:-0} perf=${PERF:-0}
 out=$(realpath -m "${OUT:-$TOP/out}")
+lock_out "$out"
 arch_conf "$arch"
 case $boots in '' | *[!0-9]* | 0) die "BOOTS=$boots: a positive number of boots per side" ;; esac
 for v in control mainline perf; do

@@ -15,6 +15,7 @@ case $duration in '' | *[!0-9]*) die "DURATION must be a number of seconds" ;; e
 	die "DURATION is 20 to 7200 s (each stress test runs half of it, at most 3600 s)"
 per_test=$((duration / 2))
 out=$(realpath -m "${OUT:-$TOP/out}")
+lock_out "$out"
 arch_conf "$arch"
 
 stage "dependencies" "$TOP/scripts/deps.sh"

@@ -11,6 +11,11 @@
 # Every step is first tried on a scratch copy of the touched files; the
 # tree is changed only if every step would succeed, so a failure leaves it
 # as it was. Patches already in the tree are skipped.
+# Before it changes the tree, a run writes a journal (the files the series
+# touches as they are, the commit, quilt's state): an interrupted run
+# (Ctrl-C, kill, a full disk) leaves it, and the next make apply or
+# unapply first puts the tree back as it was, then does its job. Two runs
+# on one tree take turns.
 # Usage: KSRC=DIR scripts/patches/apply-series.sh apply|unapply
 set -eu
 . "$(dirname "$0")/../lib.sh"
@@ -31,6 +36,87 @@ done_word=applied
 # What is applied is always a prefix of the series, since apply goes
 # forward and unapply backward.
 stack=($(series_patches "$TOP/patches"))
+files=$(sed -n -E 's#^(\+\+\+ b|--- a)/([^[:space:]]+).*#\2#p' "${stack[@]}" | sort -u)
+names=$(printf '%s\n' "${stack[@]}" | xargs -n 1 basename)
+
+# One run at a time on a tree (the lock lives in the cache, not in the tree).
+mkdir -p "$CACHE/locks"
+exec 7>>"$CACHE/locks/apply-$(echo "$ksrc" | sha256sum | cut -c1-16).lock"
+flock -n 7 || { log "waiting for another make apply or unapply on $ksrc"; flock 7; }
+
+# The journal: in the git directory of a git tree, else in the tree.
+journal=$ksrc/.futex-pi-apply
+gitdir=$(git -C "$ksrc" rev-parse --absolute-git-dir 2>/dev/null) &&
+	[ "$(git -C "$ksrc" rev-parse --show-toplevel)" = "$ksrc" ] && journal=$gitdir/futex-pi-apply
+qp=$ksrc/${QUILT_PATCHES:-patches}
+rm -rf "$journal.tmp"	# cut short before it was complete: nothing changed yet
+
+# write_journal MODE: record what restore_journal needs, before any change.
+write_journal() {
+	local j=$journal.tmp f n
+	mkdir -p "$j/files" "$j/quilt"
+	echo "$1" >"$j/mode"
+	echo "$action" >"$j/action"
+	: >"$j/absent"
+	for f in $files; do
+		if [ -e "$ksrc/$f" ]; then
+			mkdir -p "$j/files/$(dirname "$f")" && cp -p "$ksrc/$f" "$j/files/$f"
+		else
+			echo "$f" >>"$j/absent"
+		fi
+	done
+	[ "$1" != git ] || git -C "$ksrc" rev-parse HEAD >"$j/head"
+	if [ "$1" = quilt ]; then
+		[ ! -f "$ksrc/.pc/applied-patches" ] || cp -p "$ksrc/.pc/applied-patches" "$j/quilt/"
+		[ ! -f "$qp/series" ] || cp -p "$qp/series" "$j/quilt/"
+		for n in $names; do
+			[ ! -e "$qp/$n" ] || cp -p "$qp/$n" "$j/quilt/$n"
+			[ ! -d "$ksrc/.pc/$n" ] || cp -a "$ksrc/.pc/$n" "$j/quilt/pc-$n"
+		done
+	fi
+	mv "$j" "$journal"
+}
+
+# restore_journal [WHY]: put the tree back as the journal has it (WHY: a
+# failure of this run; default: an interrupted earlier one).
+restore_journal() {
+	local j=$journal mode head f n sub other
+	mode=$(cat "$j/mode") head=$(cat "$j/head" 2>/dev/null || true)
+	log "$ksrc: ${1:-an earlier make $(cat "$j/action") was interrupted}; putting the tree back as it was before it"
+	if [ "$mode" = git ]; then
+		# Only our commits may lie between the two.
+		if [ "$(git -C "$ksrc" rev-parse HEAD)" != "$head" ]; then
+			for sub in $(git -C "$ksrc" log --format=%s "$head..HEAD" 2>/dev/null | tr ' ' '\001') \
+				$(git -C "$ksrc" log --format=%s "HEAD..$head" 2>/dev/null | tr ' ' '\001'); do
+				sub=$(echo "$sub" | tr '\001' ' ')
+				for f in "${stack[@]}"; do [ "$(patch_subject "$f")" != "$sub" ] || continue 2; done
+				die "$ksrc has a commit that is not the series' (\"$sub\") since the interrupted run began at $head; sort it out by hand, then remove $j"
+			done
+		fi
+		rm -rf "$gitdir/rebase-apply" "$gitdir/index.lock"
+		# Changes to files the series does not touch are the user's,
+		# made since: keep them, and the tree, as they are.
+		other=$({ git -C "$ksrc" diff --name-only HEAD; git -C "$ksrc" diff --name-only --cached HEAD; } 2>/dev/null |
+			sort -u | grep -vxF -f <(echo "$files") || true)
+		[ -z "$other" ] || die "$ksrc has changes to files the series does not touch ($(echo "$other" | head -n 3 | paste -sd' ')), made after an interrupted make $(cat "$j/action"); commit or stash them and run again (its journal: $j)"
+		git -C "$ksrc" reset -q --hard "$head" || die "git reset --hard $head failed in $ksrc"
+	fi
+	if [ "$mode" = quilt ]; then
+		for n in $names; do
+			rm -rf "${ksrc:?}/.pc/$n" "$qp/$n"
+			[ ! -e "$j/quilt/$n" ] || cp -p "$j/quilt/$n" "$qp/$n"
+			[ ! -d "$j/quilt/pc-$n" ] || cp -a "$j/quilt/pc-$n" "$ksrc/.pc/$n"
+		done
+		if [ -f "$j/quilt/applied-patches" ]; then cp -p "$j/quilt/applied-patches" "$ksrc/.pc/"; else rm -f "$ksrc/.pc/applied-patches"; fi
+		if [ -f "$j/quilt/series" ]; then cp -p "$j/quilt/series" "$qp/"; else rm -f "$qp/series"; fi
+	fi
+	(cd "$j/files" && find . -type f -print0) | while IFS= read -r -d '' f; do
+		cp -p "$j/files/$f" "$ksrc/$f"
+	done
+	while read -r f; do rm -f "${ksrc:?}/$f"; done <"$j/absent"
+	rm -rf "$j"
+}
+[ ! -d "$journal" ] || restore_journal
 
 # How the tree is managed.
 mode=plain
@@ -49,7 +135,6 @@ fi
 quilt_() { (cd "$ksrc" && quilt "$@"); }
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-files=$(sed -n -E 's#^(\+\+\+ b|--- a)/([^[:space:]]+).*#\2#p' "${stack[@]}" | sort -u)
 fresh_copy() {
 	rm -rf "$scratch/t" && mkdir -p "$scratch/t"
 	for f in $files; do
@@ -121,16 +206,18 @@ for p in "${todo[@]}"; do
 	fi
 done
 
+write_journal "$mode"
 case $mode-$action in
 git-apply)
 	if ! git -C "$ksrc" am --quiet --no-3way "${todo[@]}" >"$scratch/err" 2>&1; then
 		git -C "$ksrc" am --abort >/dev/null 2>&1 || true
 		sed 's/^/  /' "$scratch/err" >&2
+		restore_journal "git am failed"
 		die "git am failed in $ksrc; aborted, nothing was changed"
 	fi ;;
 git-unapply)
 	git -C "$ksrc" reset -q --keep "HEAD~$applied" ||
-		die "git reset --keep HEAD~$applied failed in $ksrc" ;;
+		{ restore_journal "git reset failed"; die "git reset --keep HEAD~$applied failed in $ksrc; nothing was changed"; } ;;
 quilt-apply)
 	imported=()
 	for p in "${todo[@]}"; do
@@ -142,13 +229,16 @@ quilt-apply)
 		for ((i = ${#imported[@]} - 1; i >= 0; i--)); do
 			quilt_ delete -r "${imported[i]}" >/dev/null 2>&1 || true
 		done
+		restore_journal "quilt failed"
 		die "quilt failed on $(basename "$p") in $ksrc; the patches of this run were taken back"
 	done ;;
 quilt-unapply)
 	for p in "${todo[@]}"; do
-		quilt_ delete -r "$(basename "$p")" >/dev/null || die "quilt delete -r $(basename "$p") failed in $ksrc"
+		quilt_ delete -r "$(basename "$p")" >/dev/null ||
+			{ restore_journal "quilt delete failed"; die "quilt delete -r $(basename "$p") failed in $ksrc; nothing was changed"; }
 	done ;;
 *)
 	for p in "${todo[@]}"; do pt "$ksrc" "$dir" "$p" >/dev/null; done ;;
 esac
+rm -rf "$journal"
 for p in "${todo[@]}"; do log "$(basename "$p"): $done_word ($mode)"; done
