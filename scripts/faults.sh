@@ -26,14 +26,14 @@
 #           initramfs boot verdict apply-git unapply-git apply-quilt
 #           unapply-quilt corrupt two-runs check-beside-run two-outs
 #           disk-out disk-cache
-#   POINTS: random points per stage and signal (default 2)
+#   POINTS: random points per stage and signal (default 1)
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$TOP/scripts/testlib.sh"
 
 all="download unpack series build tests initramfs boot verdict apply-git unapply-git apply-quilt unapply-quilt corrupt two-runs check-beside-run two-outs disk-out disk-cache"
 cases=${FAULTS:-$all}
-points=${POINTS:-2}
+points=${POINTS:-1}
 inj_prep=:
 top=$(realpath -m "${OUT:-$TOP/out}")
 f=$top/faults
@@ -108,6 +108,15 @@ span() {
 }
 wc_tree=$fo/src/6.1-rt
 
+# wait_line LOG RE: until RE is in LOG (every 50 ms); fails if the run
+# ($pid) ends first.
+wait_line() {
+	until grep -qE -- "$2" "$1" 2>/dev/null; do
+		kill -0 "$pid" 2>/dev/null || grep -qE -- "$2" "$1" 2>/dev/null || return 1
+		sleep 0.05
+	done
+}
+
 # inject NAME SIG START_RE END_RE MS MAKEARGS...: prepare (eval inj_prep),
 # start make MAKEARGS, wait for START_RE in its log ("" for no wait), and
 # signal its group at a random point of the next MS milliseconds. A
@@ -123,16 +132,10 @@ inject() {
 		eval "$inj_prep"
 		inj_log=$f/logs/$name-$sig-$k.log
 		start "$inj_log" "$@"
-		if [ -n "$re" ]; then
-			grep -q -m1 -E -- "$re" < <(tail -n +1 --pid="$pid" -F "$inj_log" 2>/dev/null)
-			n=$?
-			kill "$!" 2>/dev/null	# the tail
-			if [ "$n" != 0 ]; then
-				at="never reached: $(tail -n 1 "$inj_log" | cut -c1-60)"
-				{ wait "$pid"; } 2>/dev/null
-				break
-			fi
-			n=0
+		if [ -n "$re" ] && ! wait_line "$inj_log" "$re"; then
+			at="never reached: $(tail -n 1 "$inj_log" | cut -c1-60)"
+			{ wait "$pid"; } 2>/dev/null
+			break
 		fi
 		p=$(( (RANDOM % 900 + 50) * ms / 1000 ))
 		sleep "$(printf '%d.%03d' $((p / 1000)) $((p % 1000)))"
@@ -304,8 +307,7 @@ disk_case() {
 	mount -o remount,size="${size}m" "$mnt"
 	rc=0
 	FUTEX_PI_CACHE=$cache start "$f/logs/$name.full.log" run "${args[@]}"
-	grep -q -m1 -E -- "$trigger" < <(tail -n +1 --pid="$pid" -F "$f/logs/$name.full.log" 2>/dev/null)
-	kill "$!" 2>/dev/null
+	wait_line "$f/logs/$name.full.log" "$trigger"
 	free=$(free_mb "$mnt")
 	fallocate -l "$(( (free - 100) * 1024 * 1024 ))" "$mnt/filler" 2>/dev/null
 	{ wait "$pid"; } 2>/dev/null || rc=$?
