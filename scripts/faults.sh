@@ -48,8 +48,13 @@ run_args=(KERNEL=6.1-rt ARCH=x86_64 UPTO=all DEBUG=0 "OUT=$fo")
 export ONLY=futex-pi/
 t_all=$SECONDS
 
-# verdict_of DIR: what a run's verdict says, for comparison.
+# verdict_of DIR: what a run's verdict says, and the kernel it ran on,
+# for comparison.
 verdict_of() {
+	sed -n 's/^BASE=//p' "$1/runs/6.1-rt-x86_64-uptoall-debug0/run.env" 2>/dev/null | tr -d "\\'"
+	verdict_of_json "$1"
+}
+verdict_of_json() {
 	python3 - "$1/runs/6.1-rt-x86_64-uptoall-debug0/verdict.json" <<'EOF' 2>/dev/null || echo "no verdict"
 import json, sys
 v = json.load(open(sys.argv[1]))

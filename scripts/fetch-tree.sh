@@ -99,10 +99,15 @@ rt_source() {
 			return 0
 		fi
 		rm -f "$dl/.$file.$$"
-		# Not there (a 404), unless our disk is full: then stop.
-		[ -z "$(space_hint "$dl")" ] || die "$file did not download$(space_hint "$dl")"
+		# Only a file the archive does not have (404) sends us to an
+		# older version; any other failure (an interruption: apt's
+		# methods die of SIGINT while apt-helper exits normally; a full
+		# disk; the network) stops the run, which would otherwise build
+		# another base.
+		grep -q ' 404 ' "$dl/download.log" ||
+			die "$file did not download ($(grep -m1 -E '^E:' "$dl/download.log"))$(space_hint "$dl")"
 		touch "$dl/linux_$sv.missing"
-		warn "$file did not download ($(grep -m1 -E '^E:|Err' "$dl/download.log")); trying an older one"
+		warn "$file is not in the archive ($(grep -m1 -o '404.*Not Found' "$dl/download.log")); trying an older one"
 	done
 	die "no 6.1 source of package linux up to $v downloads; check apt's deb-src entries"
 }

@@ -10,6 +10,11 @@ SUITES="futex-pi rt-plug rt-sanity"
 # (make host-test).
 HOST_UNSAFE="futex-pi/requeue_pi_edeadlk"
 
+# A command that handles SIGINT itself and exits (apt-get, apt-helper,
+# python) would let bash go on with the next one: every script stops
+# instead, dying of the signal, so that its caller stops too.
+trap 'trap - INT; kill -INT $$' INT
+
 log() { printf '==> %s\n' "$*" >&2; }
 warn() { printf 'warning: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
