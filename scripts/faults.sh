@@ -51,8 +51,9 @@ t_all=$SECONDS
 # verdict_of DIR: what a run's verdict says, and the kernel it ran on,
 # for comparison.
 verdict_of() {
-	sed -n 's/^BASE=//p' "$1/runs/6.1-rt-x86_64-uptoall-debug0/run.env" 2>/dev/null | tr -d "\\'"
-	verdict_of_json "$1"
+	local base
+	base=$(. "$1/runs/6.1-rt-x86_64-uptoall-debug0/run.env" 2>/dev/null && echo "$BASE")
+	echo "$(verdict_of_json "$1") on ${base:-no kernel}"
 }
 verdict_of_json() {
 	python3 - "$1/runs/6.1-rt-x86_64-uptoall-debug0/verdict.json" <<'EOF' 2>/dev/null || echo "no verdict"
