@@ -7,8 +7,8 @@
 # at once. Writes OUT/faults.md (a row per injection) and prints
 # "N passed, N failed" counting rows.
 #
-# Everything runs in OUT/faults: a cache of its own (run/cache, made cold
-# by the first, uninterrupted run), an output directory (run/out), trees
+# Everything runs in OUT/faults: a cache of its own (run/cache, emptied and
+# filled by the first, uninterrupted run), an output directory (run/out), trees
 # for make apply. The runs are make run of 6.1-rt x86_64 with the whole
 # series, ONLY=futex-pi/ (the suite of this project: a boot of about a
 # minute), the reference of every verdict.
@@ -95,9 +95,12 @@ make_() { make -C "$TOP" --no-print-directory "$@"; }
 # time it came (for the stages' lengths).
 rows=()
 row() { rows+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |"); }
-cold=warm
-[ -n "$(ls "$fc/trees" 2>/dev/null)" ] || cold=cold
-log "faults: reference run ($cold cache $fc; FAULT_SEED=$seed)"
+# Cold: the reference times every stage the cases interrupt, downloads
+# and unpacking included.
+cold=cold
+rm -rf "$fc" "$fo"
+mkdir -p "$fc" "$fo"
+log "faults: reference run (cold cache $fc; FAULT_SEED=$seed)"
 t=$SECONDS
 make_ run "${run_args[@]}" 2>&1 | while IFS= read -r l; do printf '%s %s\n' "$EPOCHREALTIME" "$l"; done >"$f/logs/reference.log"
 rc=${PIPESTATUS[0]}
