@@ -65,13 +65,15 @@ EOF
 }
 
 # start LOG MAKEARGS...: run make in a process group of its own; sets pid.
-# A script's background job ignores SIGINT, and make and all below it would
-# inherit that: SIGINT gets its default action back first, as in a make
-# started from a terminal.
+# A script's background job ignores SIGINT (and so does this script when
+# it was started in the background), and make and all below it would
+# inherit that; bash cannot undo an ignore it inherited, env(1) can:
+# SIGINT gets its default action back, as in a make started from a
+# terminal.
 start() {
 	local logf=$1
 	shift
-	(trap - INT QUIT; exec setsid make -C "$TOP" --no-print-directory "$@" >"$logf" 2>&1 </dev/null) &
+	setsid env --default-signal=INT,QUIT make -C "$TOP" --no-print-directory "$@" >"$logf" 2>&1 </dev/null &
 	pid=$!
 }
 
