@@ -106,6 +106,8 @@ FRAME = re.compile(r"~([0-9a-f]{8})([0-9a-f]{8})([0-9a-f]{8}) ")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # A line of the kernel's console (printk's time stamp first).
 KERNEL_LINE = re.compile(r"\[\s*\d+\.\d{6}\] ")
+# How many lines after a cut record the kernel may have cut it again.
+MEND_LINES = 8
 ESCAPE = re.compile(r"\\x([0-9a-f]{2})")
 RESULT = re.compile(r"^(ok|not ok) (\d+) (\S+)(?: # (.*))?$")
 PLAN = re.compile(r"^1\.\.(\d+)$")
@@ -166,16 +168,17 @@ class Stream:
         skip = False
         for i, line in enumerate(raw):
             if skip:
-                skip = False
+                skip -= 1
                 continue
             m = FRAME.search(line)
             if m and not self.valid(line[m.start():]):
-                mended = self.mend(line[m.start():], raw[i + 1] if i + 1 < len(raw) else None)
+                mended = self.mend(line[m.start():], raw[i + 1:i + 1 + MEND_LINES])
                 if mended:
                     record, kernel, skip = mended
                     line = line[:m.start()] + record
-                    self.console.append(kernel)
-                    self.order.append(("console", kernel))
+                    for k in kernel:
+                        self.console.append(k)
+                        self.order.append(("console", k))
                     self.mended += 1
             if not m:
                 self.console.append(line)
@@ -240,16 +243,29 @@ class Stream:
 
     @classmethod
     def mend(cls, text, after):
-        """A record TEXT whose checksum fails, because the kernel wrote a
-        console line ("[ SECONDS] ...") into it: the record before that
-        line, alone or continued on the line AFTER, checks out. Returns
-        (record, the kernel's line, whether AFTER was used) or None."""
+        """A record TEXT whose checksum fails, because the kernel wrote
+        console lines ("[ SECONDS] ...") into it: the record before the
+        first such line, alone or continued on the lines AFTER (each up to
+        the kernel line that cut it in turn, if one did), checks out. An
+        oops's register dump, printed while the runner wrote the oops's
+        first line, cut it twice (Debian 6.1.176, make check 2026-12-07).
+        Returns (record, the kernel's lines, how many lines of AFTER it
+        took) or None."""
         for k in KERNEL_LINE.finditer(text, FRAME.match(text).end() if FRAME.match(text) else 0):
-            head, kernel = text[:k.start()], text[k.start():]
+            head, kernel = text[:k.start()], [text[k.start():]]
             if cls.valid(head):
-                return head, kernel, False
-            if after is not None and not FRAME.search(after) and cls.valid(head + after):
-                return head + after, kernel, True
+                return head, kernel, 0
+            for j, line in enumerate(after):
+                if FRAME.search(line):
+                    break
+                cut = KERNEL_LINE.search(line)
+                head += line[:cut.start()] if cut else line
+                if cut:
+                    kernel.append(line[cut.start():])
+                if cls.valid(head):
+                    return head, kernel, j + 1
+                if not cut:
+                    break
         return None
 
 
