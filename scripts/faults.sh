@@ -386,7 +386,7 @@ two_runs() {
 		s=$(verdict_of "$fo")
 		ok=0; [ "$rc" = "$ref_rc" ] && [ "$s" = "$ref" ] || ok=1
 	fi
-	[ "$rc2" != 0 ] && echo "$msg" | grep -qE "in use by another run \(pid [0-9]+, make ${first[0]}" || ok=1
+	[ "$rc2" != 0 ] && echo "$msg" | grep -qE "in use by another run \(pid [0-9]+, make .* ${first[0]} " || ok=1
 	result "$name: the second run refuses, naming the first; the first finishes right" $ok "first: exit $rc, $s; second: exit $rc2, $msg"
 	row "$name" - "make ${second[*]} while make ${first[*]} builds" "$([ $ok = 0 ] && echo yes || echo NO)" \
 		"first: exit $rc, $s ($((SECONDS - t)) s)" "second: exit $rc2, ${msg#error: }" -
@@ -405,7 +405,8 @@ two_outs() {
 	c1=$(git -C "$fc/trees"/*/ rev-parse base 2>/dev/null | head -n 1)
 	ok=0
 	[ "$rc1" = "$ref_rc" ] && [ "$s1" = "$ref" ] && [ "$rc2" = "$ref_rc" ] && [ "$s2" = "$ref" ] &&
-		[ "$(ls -d "$fc"/trees/*/ | wc -l)" = 1 ] && git -C "$fc/trees"/*/ fsck -q 2>/dev/null || ok=1
+		[ "$(ls -d "$fc"/trees/*/ | wc -l)" = 1 ] && git -C "$fc/trees"/*/ fsck --no-dangling --connectivity-only 2>/dev/null &&
+		[ -z "$(git -C "$fc/trees"/*/ status --porcelain)" ] || ok=1
 	result "two-outs: two runs sharing a cold cache both give the reference verdict; one tree, intact" $ok \
 		"exit $rc1, $s1; exit $rc2, $s2; trees: $(ls "$fc/trees" | paste -sd' ')"
 	row two-outs - "two make runs, two O=, one cold cache" "$([ $ok = 0 ] && echo yes || echo NO)" \
