@@ -16,7 +16,7 @@ help:
 	@echo 'Targets:'
 	@echo '  run        apply, build, boot and test one kernel (the main job)'
 	@echo '  check      the test command: host tier, then make run for x86_64 and arm64'
-	@echo '  faults     interrupt every stage of make run, apply, unapply; rerun; $$(OUT)/faults/faults.md (~35 min)'
+	@echo '  faults     interrupt every stage of make run, apply, unapply; rerun; $$(OUT)/faults/faults.md (~50 min)'
 	@echo '  selftest   test the verdict code on recorded serial logs, KIMAGE= on bad input (seconds)'
 	@echo '  host-test  build the futex-pi suite and the benchmark, run them on the running kernel'
 	@echo '  bench      unpatched vs patched kernel, booted alternately (BOOTS=5)'
