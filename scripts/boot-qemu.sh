@@ -88,17 +88,9 @@ silence=${SILENCE:-120}
 # stops QEMU as well.
 timeout --foreground --kill-after=10 "$limit" "${cmd[@]}" </dev/null >"$logfile" 2>&1 &
 qpid=$! t0=$SECONDS
-# stop SIG: stop QEMU, then die of SIG, so that the caller stops too.
-stop() {
-	set +e
-	kill "$qpid" 2>/dev/null
-	wait "$qpid" 2>/dev/null
-	trap - "$1"
-	kill -"$1" $$
-}
-trap 'stop INT' INT
-trap 'stop TERM' TERM
-trap 'stop HUP' HUP
+trap 'die_of INT "$qpid"' INT
+trap 'die_of TERM "$qpid"' TERM
+trap 'die_of HUP "$qpid"' HUP
 while kill -0 "$qpid" 2>/dev/null && [ ! -s "$logfile" ] && [ $((SECONDS - t0)) -lt "$silence" ]; do
 	sleep 1
 done

@@ -90,18 +90,9 @@ targets=${TARGETS:-$(basename "$BOOT_IMAGE")}
 # trap reset, a Ctrl-C of the run left this make compiling on.
 (trap - INT QUIT; kmake -j"$(nproc)" $targets) >"$bld/build.log" 2>&1 &
 kpid=$! t0=$SECONDS next=60
-# stop SIG: stop the make, then die of SIG, so that the caller stops too.
-stop() {
-	set +e
-	pkill -TERM -P "$kpid" 2>/dev/null
-	kill "$kpid" 2>/dev/null
-	wait "$kpid" 2>/dev/null
-	trap - "$1"
-	kill -"$1" $$
-}
-trap 'stop INT' INT
-trap 'stop TERM' TERM
-trap 'stop HUP' HUP
+trap 'die_of INT "$kpid"' INT
+trap 'die_of TERM "$kpid"' TERM
+trap 'die_of HUP "$kpid"' HUP
 while kill -0 "$kpid" 2>/dev/null; do
 	sleep 2
 	if [ $((SECONDS - t0)) -ge "$next" ] && kill -0 "$kpid" 2>/dev/null; then

@@ -59,6 +59,18 @@ space_hint() {
 	done
 }
 
+# die_of SIG PID: stop PID (and its children), then die of SIG, so that
+# our caller stops too (a trap's action for scripts with a child in the
+# background: it would outlive them).
+die_of() {
+	set +e
+	pkill -TERM -P "$2" 2>/dev/null
+	kill "$2" 2>/dev/null
+	wait "$2" 2>/dev/null
+	trap - "$1"
+	kill -"$1" $$
+}
+
 # build_begin DIR: a build into DIR starts. When the one before did not
 # finish (interrupted, killed, out of space), the files it wrote may be
 # cut short, yet newer than their sources, and make would keep them: they
