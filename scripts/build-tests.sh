@@ -29,7 +29,7 @@ ksft=$src/tools/testing/selftests
 files_sum() { (cd "$1" && shift && find "$@" -type f ! -name '.*' -print0 | sort -z | xargs -0 sha256sum); }
 fingerprint=$({
 	echo "$arch $scale $("$TEST_CC" --version | head -n 1)"
-	files_sum "$TOP" guest/init.c $(printf "tools/testing/selftests/%s " $SUITES) patches/selftests
+	files_sum "$TOP" guest/init.c $(printf "tools/testing/selftests/%s " $SUITES) patches/selftests patches/upstream
 	files_sum "$ksft" lib.mk kselftest.h kselftest_harness.h futex
 	[ -z "$khdr" ] || files_sum "$3/usr/include" .
 } | sha256sum | cut -d' ' -f1)
@@ -85,23 +85,51 @@ if [ "$arch" = host ]; then echo "$fingerprint" >"$out/fingerprint"; build_end "
 # The tree's own futex selftests, built from a staged copy with
 # patches/selftests applied: the waits of the wake tests are multiplied by
 # FUTEX_TIME_SCALE for emulated guests (the README has the measured
-# false-failure rates that chose it). Invoked as their run.sh invokes them
-# (run.sh itself keeps only the last exit code, so we don't use it).
+# false-failure rates that chose it). That patch exists for the two
+# generations of those tests: with logging.h (up to v6.17; written against
+# 6.1) and with the kselftest harness (v6.18 on; against 7.2, where a
+# second patch keeps the harness tests from printing results of their own).
+# The tests are invoked as their run.sh invokes them (run.sh itself keeps
+# only the last exit code, so we don't use it).
 rsync -a --delete "$ksft/futex/" "$stage/futex/"
-for p in $(series_patches "$TOP/patches/selftests"); do
+if [ -e "$ksft/futex/include/logging.h" ]; then
+	sel=$TOP/patches/selftests/6.1
+else
+	sel=$TOP/patches/selftests/7.2
+fi
+for p in $(series_patches "$sel"); do
 	patch -d "$stage" -p4 -s -F0 -N --no-backup-if-mismatch <"$p" >>"$out/build.log" 2>&1 ||
 		{ tail -n 5 "$out/build.log" >&2; die "$(basename "$p") does not apply to $ksft/futex (log: $out/build.log)"; }
 done
 tmake "$stage/futex/functional" "$out/futex" "-DFUTEX_TIME_SCALE=$scale"
 grep -q -- "-DFUTEX_TIME_SCALE=$scale .*futex_requeue\.c" "$out/build.log" ||
 	die "futex_requeue was not built with FUTEX_TIME_SCALE=$scale (log: $out/build.log)"
-echo "$scale" >"$out/futex-time-scale"
 t=$(ksft_timeout "$ksft/futex")
-sed -n 's/ *\$COLOR//; s|^\./\(futex_[a-z_]*\)\(.*\)$|\1\2|p' "$ksft/futex/functional/run.sh" |
+sed -n 's/ *\$COLOR//; s|^\./\(futex_[a-z_]*\)\(.*\)$|\1\2|p' "$stage/futex/functional/run.sh" |
 while read -r prog args; do
 	name=futex/$prog$(echo "$args" | tr -d ' ')
 	echo "$name $t /tests/futex/$prog $args"
 done | awk '!seen[$1]++' >"$out/list.futex"
+# The ww_ctx selftest of patches/upstream (kselftest harness; it builds
+# against either generation), for a tree that does not have it: every
+# kernel is checked for the deadlock detection, the ones without the fix
+# too (make check's deadlock cells: mainline without patches/upstream;
+# Debian 13's RT kernel, debian13-rt).
+if ! grep -q '^futex/futex_lock_pi_deadlock ' "$out/list.futex"; then
+	dl=$(series_patches "$TOP/patches/upstream" | grep -- '-selftests-futex-Add-a-test-for-PI-futex-ABBA') ||
+		die "patches/upstream has no futex_lock_pi_deadlock selftest"
+	# The patch creates the file: its hunk's lines, without their "+".
+	awk '/^diff --git / { f = ($0 ~ /\/futex_lock_pi_deadlock\.c$/); next }
+	     f && /^@@ / { body = 1; next }
+	     f && body && /^\+/ { print substr($0, 2) }' "$dl" >"$stage/futex/functional/futex_lock_pi_deadlock.c"
+	grep -q '^TEST_HARNESS_MAIN$' "$stage/futex/functional/futex_lock_pi_deadlock.c" ||
+		die "cannot take futex_lock_pi_deadlock.c from $(basename "$dl")"
+	"$TEST_CC" -static -O2 -Wall -pthread -DFUTEX_TIME_SCALE="$scale" -I"$stage/futex/include" -I"$stage" $khdr \
+		-o "$out/futex/futex_lock_pi_deadlock" "$stage/futex/functional/futex_lock_pi_deadlock.c" -lpthread \
+		>>"$out/build.log" 2>&1 || { tail -n 20 "$out/build.log" >&2; die "building futex_lock_pi_deadlock failed (log: $out/build.log)"; }
+	echo "futex/futex_lock_pi_deadlock $t /tests/futex/futex_lock_pi_deadlock" >>"$out/list.futex"
+fi
+echo "$scale" >"$out/futex-time-scale"
 log "built $(for s in $SUITES; do cat "$out/list.$s"; done | wc -l) programs of $SUITES and $(wc -l <"$out/list.futex") futex programs for $arch (FUTEX_TIME_SCALE=$scale)"
 echo "$fingerprint" >"$out/fingerprint"
 build_end "$out"

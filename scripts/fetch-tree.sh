@@ -2,14 +2,20 @@
 # Fetch and unpack a kernel tree into the cache, once per version, and print
 # the path of its git repository (one commit, tagged base: the pristine
 # tree; its subject names what it is made of, see tree_base in lib.sh).
-# Usage: scripts/fetch-tree.sh KERNEL      KERNEL: 6.1-rt | 6.12-rt | 6.1
+# Usage: scripts/fetch-tree.sh KERNEL      KERNEL: 6.1-rt | 6.1 | mainline-rt
 #
 # The tree is Debian's linux-source-X package (the kernel with Debian's
 # patches), of the newest version apt offers from the suites the host
 # already uses, the security suite included: what Debian 12 ships today.
-# KVER=VERSION pins the 6.1 version (KERNEL=6.1-rt and 6.1), e.g.
-# KVER=6.1.176-1. The version is resolved on every run, so a cached older
-# tree never stands in for a newer one.
+# KVER=VERSION pins the version, e.g. KVER=6.1.176-1. The version is
+# resolved on every run, so a cached older tree never stands in for a
+# newer one.
+#
+# mainline-rt is the newest linux-source-X.Y of Debian unstable (7.2.13-1
+# when this was written), read through an apt state of our own
+# (use_suite in lib.sh): current mainline, where PREEMPT_RT is built in.
+# Unstable's pool keeps only its newest version: once it has moved on,
+# KVER=VERSION takes a tree already in the cache without asking apt.
 #
 # 6.1-rt adds Debian's PREEMPT_RT patch set (debian/patches-rt of source
 # package linux) of the same version. Where that source does not download
@@ -22,18 +28,29 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-kernel=${1:?usage: fetch-tree.sh 6.1-rt|6.12-rt|6.1}
+kernel=${1:?usage: fetch-tree.sh 6.1-rt|6.1|mainline-rt}
 mkdir -p "$CACHE/trees" "$CACHE/downloads"
+kver=${KVER:-}
 
 case $kernel in
-6.1-rt | 6.1) pkg=linux-source-6.1 kver=${KVER:-} ;;
-6.12-rt) pkg=linux-source-6.12 kver= ;;
-*) die "unknown KERNEL '$kernel' (6.1-rt, 6.12-rt or 6.1)" ;;
+6.1-rt | 6.1) pkg=linux-source-6.1 ;;
+mainline-rt)
+	# A pinned version in the cache needs no apt.
+	if [ -n "$kver" ]; then
+		tree=$(ls -d "$CACHE"/trees/linux-source-*-"$kver" 2>/dev/null | head -n 1)
+		[ ! -e "$tree/.git/refs/tags/base" ] || { echo "$tree"; exit 0; }
+	fi
+	use_suite unstable
+	(apt_update_once) || warn "apt-get update of Debian unstable failed: taking the versions apt knew"
+	pkg=$(apt-cache search --names-only '^linux-source-[0-9]+\.[0-9]+$' | awk '{ print $1 }' | sort -V | tail -n 1)
+	[ -n "$pkg" ] || die "Debian unstable offers no linux-source-X.Y package (apt state: $APT_SUITE_DIR)"
+	;;
+*) die "unknown KERNEL '$kernel' (6.1-rt, 6.1 or mainline-rt)" ;;
 esac
 
 # The version: KVER, or the newest one apt offers (offline: the newest
 # one apt knew).
-(apt_update_once) || warn "apt-get update failed: taking the versions apt knew"
+[ "$kernel" = mainline-rt ] || (apt_update_once) || warn "apt-get update failed: taking the versions apt knew"
 versions=$(apt-cache madison "$pkg" | awk '{print $3}' | sort -uV)
 [ -n "$versions" ] || die "apt offers no $pkg (apt-cache madison $pkg)"
 if [ -n "$kver" ]; then
@@ -205,7 +222,7 @@ case $kernel in
 	name=linux-$v-rt
 	[ "$sv" = "$v" ] || name=$name-from-$sv
 	;;
-6.12-rt | 6.1) name=$pkg-$v ;;
+6.1 | mainline-rt) name=$pkg-$v ;;
 esac
 tree=$CACHE/trees/$name
 [ -e "$tree/.git/refs/tags/base" ] || with_lock "$tree.lock" "making $name" make_tree

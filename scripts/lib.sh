@@ -150,17 +150,52 @@ apt_install() {
 		{ tail -n 20 "$CACHE/apt-install.log" >&2; die "apt-get install failed (log: $CACHE/apt-install.log)"; }
 }
 
+# apt_update_once: apt-get update, at most every 12 hours (per suite
+# after use_suite).
 apt_update_once() {
-	mkdir -p "$CACHE"
-	[ -e "$CACHE/.apt-updated" ] && [ -z "$(find "$CACHE/.apt-updated" -mmin +720)" ] && return 0
-	log "apt-get update"
-	apt_ update >"$CACHE/apt.log" 2>&1 ||
-		{ tail -n 20 "$CACHE/apt.log" >&2; die "apt-get update failed"; }
-	touch "$CACHE/.apt-updated"
+	local d=${APT_SUITE_DIR:-$CACHE}
+	mkdir -p "$d"
+	[ -e "$d/.apt-updated" ] && [ -z "$(find "$d/.apt-updated" -mmin +720)" ] && return 0
+	log "apt-get update${APT_SUITE:+ (Debian $APT_SUITE, apt state of our own)}"
+	apt_ update >"$d/apt.log" 2>&1 ||
+		{ tail -n 20 "$d/apt.log" >&2; die "apt-get update${APT_SUITE:+ of $APT_SUITE} failed (log: $d/apt.log)"; }
+	touch "$d/.apt-updated"
+}
+
+# use_suite SUITE: from now on, apt-get and apt-cache in this script (and
+# apt_download, apt_update_once) see Debian's SUITE (unstable, trixie,
+# bullseye) and nothing else, through a configuration and a state of our
+# own in CACHE/apt/SUITE (APT_CONFIG): the host's sources, preferences
+# and dpkg status are neither read nor changed, and nothing is installed
+# from SUITE. The archive is the one the host's apt already uses for
+# Debian.
+use_suite() {
+	local d=$CACHE/apt/$1 uri
+	uri=$(apt-cache policy | awk '/release .*o=Debian,/ && s ~ /\/main$/ && s !~ /-security/ { print u; exit }
+		/^ *-?[0-9]+ / { u = $2; s = $3 }')
+	[ -n "$uri" ] || die "apt has no Debian archive among its sources: Debian $1 is fetched from the archive the host already uses"
+	mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/parts"
+	: >>"$d/status"
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $1 main" >"$d/sources.list"
+	cat >"$d/apt.conf" <<-EOF
+	Dir::State::Lists "$d/lists";
+	Dir::State::status "$d/status";
+	Dir::State::extended_states "$d/extended_states";
+	Dir::Cache "$d";
+	Dir::Cache::archives "$d/archives";
+	Dir::Etc::SourceList "$d/sources.list";
+	Dir::Etc::SourceParts "$d/parts";
+	Dir::Etc::Preferences "$d/preferences";
+	Dir::Etc::PreferencesParts "$d/parts";
+	APT::Architectures { "$(dpkg --print-architecture)"; "amd64"; "arm64"; };
+	Acquire::Languages "none";
+	EOF
+	export APT_CONFIG=$d/apt.conf APT_SUITE=$1 APT_SUITE_DIR=$d
 }
 
 # apt_arch DEBARCH: make sure apt offers packages of DEBARCH (multiarch).
 apt_arch() {
+	[ -z "${APT_SUITE:-}" ] || return 0	# use_suite offers both
 	[ "$1" = "$(dpkg --print-architecture)" ] && return 0
 	dpkg --print-foreign-architectures | grep -qx "$1" && return 0
 	[ "$(id -u)" = 0 ] || die "apt needs the $1 architecture: run as root, or dpkg --add-architecture $1"

@@ -1,10 +1,11 @@
 #!/bin/bash
 # Get a kernel that is already built ready to boot: check that FILE is a
 # kernel image for ARCH, or unpack the image (and its config) from a Debian
-# linux-image-*.deb; "debian-rt" downloads Debian's shipped PREEMPT_RT
-# kernel for ARCH with apt first. Writes OUTDIR/image, OUTDIR/config (when
+# linux-image-*.deb; "debian-rt" downloads Debian 12's shipped PREEMPT_RT
+# kernel for ARCH with apt first, "debian13-rt" Debian 13's (trixie, read
+# through an apt state of our own: use_suite in lib.sh). Writes OUTDIR/image, OUTDIR/config (when
 # the package has one) and OUTDIR/what (one line naming the kernel).
-# Usage: scripts/prebuilt-kernel.sh ARCH FILE|debian-rt OUTDIR
+# Usage: scripts/prebuilt-kernel.sh ARCH FILE|debian-rt|debian13-rt OUTDIR
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -46,9 +47,10 @@ fetch_debian_rt() {
 	apt_download "$pkg" "$debarch" "${KVER:-}"
 }
 
-if [ "$what" = debian-rt ]; then
-	what=$(fetch_debian_rt)
-fi
+case $what in
+debian-rt) what=$(fetch_debian_rt) ;;
+debian13-rt) what=$(use_suite trixie && fetch_debian_rt) ;;
+esac
 [ -e "$what" ] || die "KIMAGE=$what: no such file"
 [ -f "$what" ] && [ -r "$what" ] || die "KIMAGE=$what: not a readable file"
 

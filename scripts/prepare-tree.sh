@@ -6,8 +6,8 @@
 # Usage: scripts/prepare-tree.sh KERNEL WORKDIR UPTO DEBUG
 #   UPTO: number of patches of the tree's series to apply ("all" for
 #         every one): patches/series (the backport), or on a tree that
-#         already has the upstream futex fix (6.12-rt) patches/upstream
-#         (the ww_ctx fix for mainline after its selftest)
+#         already has the upstream futex fix (mainline-rt) patches/upstream
+#         (the ww_ctx fix for mainline, then its selftest)
 #   DEBUG: 1 to add the series' assertion (patch 6, upstream 45f67f30a22f)
 #          to a state before it (UPTO from 2 to 5), to see the recursions
 #          that state still has. It is written against patch 2's

@@ -11,8 +11,8 @@
 # image, its config, the initramfs, the QEMU command, the serial log,
 # QEMU's exit status and the verdict, RUNDIR/verdict.json); RUN_ENV=FILE
 # gets a copy, for make check and make lava.
-# Env: KERNEL (6.1-rt|6.12-rt|6.1|debian-rt), KVER (the Debian 6.1 version,
-#      scripts/fetch-tree.sh), ARCH (x86_64|arm64), KSRC,
+# Env: KERNEL (6.1-rt|6.1|mainline-rt|debian-rt|debian13-rt), KVER (the
+#      Debian version, scripts/fetch-tree.sh), ARCH (x86_64|arm64), KSRC,
 #      KIMAGE, OUT, UPTO, DEBUG, LOCK_DEBUG, TESTS_EXTRA, SMP, MEM, ACCEL,
 #      TIMEOUT, SILENCE, NOBOOT (1: stop before the boot, for make lava),
 #      DRYRUN (1: write the QEMU command, RUNDIR/qemu-cmd, and stop), RUN_ENV
@@ -23,12 +23,11 @@ kernel=${KERNEL:-6.1-rt} arch=${ARCH:-x86_64} upto=${UPTO:-all} debug=${DEBUG:-0
 lockdebug=${LOCK_DEBUG:-1} kimage=${KIMAGE:-}
 out=$(realpath -m "${OUT:-$TOP/out}")
 arch_conf "$arch"
-case $kernel in 6.1-rt | 6.12-rt | 6.1 | debian-rt) ;; *) die "unknown KERNEL '$kernel' (6.1-rt, 6.12-rt, 6.1 or debian-rt)" ;; esac
+case $kernel in 6.1-rt | 6.1 | mainline-rt | debian-rt | debian13-rt) ;; *) die "unknown KERNEL '$kernel' (6.1-rt, 6.1, mainline-rt, debian-rt or debian13-rt)" ;; esac
 case $lockdebug in 0 | 1) ;; *) die "LOCK_DEBUG must be 0 or 1" ;; esac
 [ -z "${TESTS_EXTRA:-}" ] || [ -d "$TESTS_EXTRA" ] || die "TESTS_EXTRA=$TESTS_EXTRA is not a directory"
-[ -z "$kimage" ] || [ "$kernel" != debian-rt ] || die "KIMAGE and KERNEL=debian-rt: give one of them"
+case $kernel in debian-rt | debian13-rt) [ -z "$kimage" ] || die "KIMAGE and KERNEL=$kernel: give one of them"; kimage=$kernel ;; esac
 [ -z "$kimage" ] || [ -z "${KSRC:-}" ] || die "KIMAGE and KSRC: give one of them"
-[ "$kernel" = debian-rt ] && kimage=debian-rt
 # One run at a time in an output directory: a second one stops here.
 lock_out "$out"
 t0=$SECONDS
@@ -58,8 +57,11 @@ stage "dependencies" "$TOP/scripts/deps.sh"
 if [ -n "$kimage" ]; then
 	# A kernel that is already built: no tree to prepare, nothing to build
 	# but the tests (and the kernel tree's gen_init_cpio, for the initramfs).
+	# Debian's RT kernels take the tests of Debian 12's 6.1 tree: for
+	# Debian 13's (6.12) too, whose line's futex selftests are of the
+	# same generation; mainline's (7.2) test features 6.12 lacks.
 	name=kimage
-	[ "$kernel" = debian-rt ] && name=debian-rt kernel=6.1
+	case $kernel in debian-rt | debian13-rt) name=$kernel kernel=6.1 ;; esac
 	run=$out/runs/$name-$arch
 	bld=$out/build/prebuilt-$arch
 	mkdir -p "$run" "$bld/usr"

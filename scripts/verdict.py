@@ -53,10 +53,11 @@ Expectations (--expect):
           stale-boost evidence that the owner kept the leaving waiter's
           boost, and nothing else fails
   deadlock  the upstream selftest futex_lock_pi_deadlock failed because
-          FUTEX_LOCK_PI timed out where it must return EDEADLK (the
-          ww_ctx bug, patches/upstream), nothing else failed and the
+          FUTEX_LOCK_PI returned ETIMEDOUT where it must return EDEADLK
+          (the ww_ctx bug, patches/upstream), nothing else failed and the
           kernel log stayed clean. (An upstream test: it states no
-          evidence, so its own FAIL message is matched.)
+          evidence of ours; the kselftest harness's line for its failed
+          EXPECT_EQ is read as data: test, values, operator.)
   plug    the assertion warned from a block plug flush in
           sched_submit_work() (rt-plug/plug_flush) and from nothing else,
           and only that program failed, with kmsg-alarm evidence only
@@ -93,6 +94,7 @@ failed, N skipped". Exit 0 if the expectation is met.
 """
 
 import argparse
+import errno
 import gzip
 import json
 import os
@@ -848,12 +850,20 @@ def verdict_stale(log, problems):
             f"where its own is {e.get('base')}")
 
 
-DEADLOCK_SEEN = re.compile(r"FAIL: (FUTEX_LOCK_PI timed out after \d+ s: "
-                           r"the ABBA deadlock was not detected)")
+# A failed EXPECT/ASSERT of the kselftest harness, as data: the test, the
+# two expressions with their values, and the operator.
+HARNESS_EXPECT = re.compile(r"^# (\S+?):(\d+):(\S+?):Expected (.+?) \((-?\d+)\) (==|!=|<=|>=|<|>) (.+?) \((-?\d+)\)$")
+DEADLOCK_TEST = "abba_deadlock"
 
 
 def verdict_deadlock(log, problems):
-    """futex_lock_pi_deadlock failed for the undetected deadlock, and only it."""
+    """futex_lock_pi_deadlock failed for the undetected deadlock, and only it.
+
+    The test is upstream's (patches/upstream, kselftest harness): it states
+    no evidence of ours, so what counts is what the harness prints as data
+    for a failed check: test abba_deadlock, one failed EXPECT_EQ, EDEADLK
+    expected and ETIMEDOUT seen (errno values; the guests' are Linux's
+    generic ones, as the host's). Its own words are not read."""
     bad = [t.strip() for cls, t in log.kmsg if cls == "alarm"]
     if bad:
         problems.append(f"kernel complaint: {bad[0][:200]}")
@@ -869,16 +879,26 @@ def verdict_deadlock(log, problems):
               if not re.fullmatch(r"exit status \d+", w)]
     if beyond:
         problems.append(f"{DEADLOCK_PROG} failed beyond its check: " + ", ".join(beyond))
-    seen = [m.group(1) for m in map(DEADLOCK_SEEN.search, prog.output) if m]
-    fails = [line.strip() for line in prog.output if re.search(r"\b(FAIL|ERROR):", line)]
+    subs = prog.subtests()
+    consistent(prog, subs, problems)
+    checks = [(sub[0], m) for sub in subs for m in map(HARNESS_EXPECT.match, sub[2]) if m]
+    others = [line for sub in subs for line in sub[2] if not HARNESS_EXPECT.match(line)]
+    seen = [(t, m) for t, m in checks
+            if t.endswith("." + DEADLOCK_TEST) and m.group(3) == DEADLOCK_TEST and m.group(6) == "=="
+            and int(m.group(5)) == errno.EDEADLK and int(m.group(8)) == errno.ETIMEDOUT]
     if not seen:
-        problems.append(f"{DEADLOCK_PROG} failed, but not for an undetected deadlock: "
-                        + (fails[0][:200] if fails else "no message"))
+        what = (f"{checks[0][0]}: expected {checks[0][1].group(4)} ({checks[0][1].group(5)}), "
+                f"saw {checks[0][1].group(7)} ({checks[0][1].group(8)})" if checks
+                else (others[0][:200] if others else "no failed check"))
+        problems.append(f"{DEADLOCK_PROG} failed, but not for an undetected deadlock "
+                        f"(EDEADLK expected, ETIMEDOUT seen): {what}")
         return f"{DEADLOCK_PROG} failed for another reason"
-    if len(fails) != len(seen):
-        problems.append(f"{DEADLOCK_PROG} also reported: "
-                        + next((f for f in fails if not DEADLOCK_SEEN.search(f)), "?")[:200])
-    return f"{DEADLOCK_PROG}: {seen[0]}"
+    if len(checks) != 1 or others or len(subs) != 1:
+        extra = [f"{t}: {m.group(0)[2:]}" for t, m in checks if (t, m) != seen[0]] + others
+        problems.append(f"{DEADLOCK_PROG} also failed: " + (extra[0][:200] if extra else "another test"))
+    m = seen[0][1]
+    return (f"{DEADLOCK_PROG}: FUTEX_LOCK_PI failed with ETIMEDOUT ({m.group(8)}) where "
+            f"EDEADLK ({m.group(5)}) was expected ({seen[0][0]}, {m.group(1)}:{m.group(2)})")
 
 
 def leaf_counts(log):

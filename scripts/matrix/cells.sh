@@ -37,8 +37,11 @@ matrix_rows() {
 	rt-arm64-bug-nodebug  6.1-rt    arm64   0     0     0       stale
 	debian-rt-x86         debian-rt x86_64  -     -     0       stale
 	debian-rt-176-x86     debian-rt=6.1.176-1 x86_64 - - 0       oops
-	mainline-x86          6.12-rt   x86_64  all   0     1       pass
-	mainline-x86-deadlock 6.12-rt   x86_64  1     0     1       deadlock
+	debian13-rt-x86       debian13-rt x86_64 - -   0       pass
+	mainline-x86          mainline-rt x86_64 all 0   1       pass
+	mainline-x86-deadlock mainline-rt x86_64 0   0   1       deadlock
+	mainline-arm64        mainline-rt arm64  all 0   1       pass
+	mainline-arm64-deadlock mainline-rt arm64 0  0   1       deadlock
 	nonrt-x86-fixed       6.1       x86_64  all   0     1       pass
 	EOF
 	for i in $(seq "$nseries" -1 1); do
@@ -120,8 +123,9 @@ cell_kver() {
 # besides the log and how the guest ended. SRC is the cell's working copy
 # in the state the cell was built in: the assertion sites (patch 6 of the
 # series, lockdep_assert(!current->pi_blocked_on)) come from there; none
-# for a cell without a tree (debian-rt). On 6.12-rt a passing cell must
-# have passed the upstream ww_ctx selftest.
+# for a cell without a tree (debian-rt). On mainline, and on Debian 13's
+# RT kernel (6.12, whose tests come from mainline's tree), a passing cell
+# must have passed the ww_ctx selftest of patches/upstream.
 cell_verdict_args() {
 	local sites=
 	if [ -d "$1" ]; then
@@ -131,6 +135,6 @@ cell_verdict_args() {
 	fi
 	echo "--expect $expect"
 	[ -z "$sites" ] || echo "--sites $sites"
-	[ "$tree" = 6.12-rt ] && [ "$expect" = pass ] && echo "--require futex/futex_lock_pi_deadlock"
+	case $tree in mainline-rt | debian13-rt) [ "$expect" != pass ] || echo "--require futex/futex_lock_pi_deadlock" ;; esac
 	return 0
 }

@@ -14,11 +14,15 @@
 #   stale  without lock debugging: stale_boost sees the owner keep a leaving
 #          waiter's boost, and nothing else fails (the bug as user space
 #          sees it on the kernels people run)
-#   deadlock  6.12-rt with the upstream selftest but not the ww_ctx fix
-#          (patches/upstream): futex_lock_pi_deadlock fails because
-#          FUTEX_LOCK_PI timed out instead of returning EDEADLK, and
-#          nothing else fails; only that program runs. mainline-x86 (both
-#          patches) must pass it.
+#   deadlock  mainline (Debian unstable's newest linux-source, 7.2) with
+#          the upstream selftest but not the ww_ctx fix (patches/upstream
+#          UPTO=0; the test is staged by build-tests.sh):
+#          futex_lock_pi_deadlock fails because FUTEX_LOCK_PI returned
+#          ETIMEDOUT where it must return EDEADLK, and nothing else fails;
+#          only that program runs. mainline-ARCH (both patches) and
+#          debian13-rt-x86 (Debian 13's RT kernel, 6.12, no lock
+#          debugging: the waiter's ww_ctx is what the stack held) must
+#          pass it.
 #   sleep  a requeued waiter sleeps in rt_mutex_wait_proxy_lock() without
 #          rt_mutex_pre_schedule(): requeue_pi_steal fails because
 #          rt_mutex_schedule()'s assertion warned (the series before patch
@@ -132,8 +136,8 @@ while read -r name tree arch upto debug lockdbg expect; do
 	# package it booted.
 	base=
 	case $tree in
-	6.1-rt | 6.1 | 6.12-rt) base=$(tree_base "$out/src/$tree") ;;
-	debian-rt*) ! cell_load "$out" || base=$BASE ;;
+	6.1-rt | 6.1 | mainline-rt) base=$(tree_base "$out/src/$tree") ;;
+	debian-rt* | debian13-rt) ! cell_load "$out" || base=$BASE ;;
 	esac
 	args=(--name "$name" --tree "$tree" --base "$base" --arch "$arch" --upto "$upto" --debug "$debug"
 	      --lockdbg "$lockdbg" --expect "$expect" --secs $((SECONDS - t)) --log "$logf")

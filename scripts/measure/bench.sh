@@ -6,7 +6,8 @@
 # patched/unpatched with the spread of the per-pair ratios.
 # CONTROL=1 boots the unpatched kernel on both sides (an A/A run): its
 # ratios show the noise, and any bias of the boot order, of the method.
-# MAINLINE=1 adds 6.12-rt (the upstream fix, no series) as a third side in
+# MAINLINE=1 adds mainline-rt (7.2: the upstream fix, no series; until
+# 2026-12-07 it was 6.12-rt, see BENCHMARKS.md) as a third side in
 # the same rotation (A B M A B M ...); the report then gives each 6.1-rt
 # figure as a fraction of mainline's.
 # PERF=1 also runs Debian's `perf bench futex lock-pi` (the host's
@@ -27,7 +28,7 @@ for v in control mainline perf; do
 	case ${!v} in 0 | 1) ;; *) die "${v^^}=${!v}: 0 or 1" ;; esac
 done
 [ "$mainline" = 0 ] || [ "$kernel" = 6.1-rt ] ||
-	die "MAINLINE=1 compares 6.1-rt with 6.12-rt; KERNEL=$kernel"
+	die "MAINLINE=1 compares 6.1-rt with mainline-rt; KERNEL=$kernel"
 host_arch=$(uname -m)
 [ "$host_arch" = aarch64 ] && host_arch=arm64
 [ "$perf" = 0 ] || [ "$arch" = "$host_arch" ] ||
@@ -38,7 +39,7 @@ if [ "$control" = 1 ]; then
 	suffix=-control what="$what, CONTROL: unpatched on both sides"
 fi
 if [ "$mainline" = 1 ]; then
-	sides="$sides mainline" suffix=$suffix-mainline what="$what, and 6.12-rt"
+	sides="$sides mainline" suffix=$suffix-mainline what="$what, and mainline-rt"
 fi
 # A run with its own options gets its own directory, named for them.
 if [ -n "${BENCH_ARGS:-}${APPEND:-}" ]; then
@@ -68,8 +69,8 @@ for v in $sides; do
 	fi
 	tree=$kernel upto=0 b=$bld
 	[ "$v" = patched ] && upto=all
-	# 6.12-rt with patches/upstream, as make run and make check build it.
-	[ "$v" = mainline ] && tree=6.12-rt upto=all b=$out/build/6.12-rt-$arch-nodebug
+	# mainline-rt with patches/upstream, as make run and make check build it.
+	[ "$v" = mainline ] && tree=mainline-rt upto=all b=$out/build/mainline-rt-$arch-nodebug
 	src=$(stage "tree $tree, $v" "$TOP/scripts/prepare-tree.sh" "$tree" "$out/src/$tree" "$upto" 0)
 	LOCK_DEBUG=0 stage "build $v kernel ($tree $arch, no lock debugging)" \
 		"$TOP/scripts/build-kernel.sh" "$src" "$b" "$arch" 1

@@ -33,9 +33,18 @@ done_word=applied
 
 # DEBUG=1 (the assertion out of order) is a test state of make run and make check.
 [ "${DEBUG:-0}" = 1 ] && die "DEBUG=1 is for make run and make check (a test state); make apply applies the series in order"
+# The series for the tree's kernel line: the backport (patches/series) up
+# to v6.6; from v6.7 on, where the upstream futex fix (fbeb558b0dd0) is
+# in, the ww_ctx fix and its selftest (patches/upstream).
+sdir=$TOP/patches
+kv=$(awk '/^VERSION =/ { v = $3 } /^PATCHLEVEL =/ { p = $3 } END { print v "." p }' "$ksrc/Makefile")
+if dpkg --compare-versions "$kv" ge 6.7; then
+	sdir=$TOP/patches/upstream
+	log "$ksrc is $kv: it already has the upstream fix (fbeb558b0dd0), which the 6.1 series backports; its series is patches/upstream (the ww_ctx fix and its selftest)"
+fi
 # What is applied is always a prefix of the series, since apply goes
 # forward and unapply backward.
-stack=($(series_patches "$TOP/patches"))
+stack=($(series_patches "$sdir"))
 files=$(sed -n -E 's#^(\+\+\+ b|--- a)/([^[:space:]]+).*#\2#p' "${stack[@]}" | sort -u)
 names=$(printf '%s\n' "${stack[@]}" | xargs -n 1 basename)
 

@@ -31,7 +31,7 @@ explain() {
 		echo "the tree's source package has no upstream git history for checkpatch to look the id up in" ;;
 	*"Possible unwrapped commit description"*)
 		grep -q "^Closes: " "$2" &&
-			echo "a Closes: tag, which 6.1's checkpatch does not know yet (6.12's accepts it)" ;;
+			echo "a Closes: tag, which 6.1's checkpatch does not know yet (7.2's accepts it)" ;;
 	*"does MAINTAINERS need updating"*)
 		grep -q '^F:[[:space:]]*tools/testing/selftests/futex/$' "$3/MAINTAINERS" &&
 			echo "the new file is under tools/testing/selftests/futex/, which the FUTEX SUBSYSTEM entry covers" ;;
@@ -41,7 +41,8 @@ explain() {
 # mbox NAME SERIESDIR KERNEL TAG: write OUT/mbox/NAME.mbox from
 # SERIESDIR/series and SERIESDIR/cover-letter.txt, checked in and
 # addressed from the tree KERNEL, with the matrix rows of KERNEL's cells
-# (for 6.1-rt: every row but 6.12-rt's).
+# (for 6.1-rt: every row but mainline's and Debian 13's; for mainline:
+# those).
 mbox() {
 	local name=$1 sdir=$2 kernel=$3 tag=$4 tree patches n p l sum domain from date filter verdicts
 	local checks= unexplained=0 report total w why recipients to cc rows bad i up subj
@@ -86,9 +87,9 @@ mbox() {
 	[ -n "$to$cc" ] || die "get_maintainer.pl named nobody for $name"
 
 	if [ "$kernel" = 6.1-rt ]; then
-		filter=(--not-trees 6.12-rt)
+		filter=(--not-trees mainline-rt,debian13-rt)
 	else
-		filter=(--trees "$kernel")
+		filter=(--trees mainline-rt,debian13-rt)
 	fi
 	# A cover letter quotes a matrix in which every quoted cell met its
 	# expectation.
@@ -172,4 +173,4 @@ mbox() {
 
 mkdir -p "$out/mbox"
 mbox 6.1-rt-futex-pi "$TOP/patches" 6.1-rt "PATCH 6.1-rt"
-mbox upstream-ww_ctx "$TOP/patches/upstream" 6.12-rt "PATCH"
+mbox upstream-ww_ctx "$TOP/patches/upstream" mainline-rt "PATCH"

@@ -2,8 +2,9 @@
 # make check's "patches" cell: the forms in which other trees take our
 # patches are accepted by the tools that take them, on pristine trees:
 #   make mbox      git am and b4 am take both mboxes (6.1-rt series on
-#                  6.1-rt, patches/upstream on 6.12), one commit per patch,
-#                  and every route gives the same tree
+#                  6.1-rt, patches/upstream on mainline, 7.2), one commit
+#                  per patch, and every route gives the same tree; make
+#                  apply on mainline takes patches/upstream
 #   make apply     git mode (a commit per patch, the same tree again),
 #   make unapply   quilt mode (imported after the tree's own patch), plain
 #                  mode; each undone by make unapply; a series that does
@@ -65,10 +66,24 @@ am_both() {
 	eval "tree_$(echo "$2" | tr -c 'a-z0-9\n' _)=$t_am"
 }
 am_both "6.1-rt mbox" 6.1-rt "$TOP/patches" "$tmp/mbox/6.1-rt-futex-pi.mbox"
-am_both "upstream mbox" 6.12-rt "$TOP/patches/upstream" "$tmp/mbox/upstream-ww_ctx.mbox"
+am_both "upstream mbox" mainline-rt "$TOP/patches/upstream" "$tmp/mbox/upstream-ww_ctx.mbox"
+
+# make apply on mainline (7.2): it has the upstream fix, so the 6.1
+# series is not for it; it takes patches/upstream, as git am of its mbox.
+A() { KSRC=$1 "$TOP/scripts/patches/apply-series.sh" "$2"; }
+m=$tmp/apply-mainline
+if clone mainline-rt "$m" "$TOP/patches/upstream" && git -C "$m" sparse-checkout add kernel/futex; then
+	A "$m" apply >"$tmp/apply-mainline.log" 2>&1
+	result "mainline: make apply" $? "$(tail -n 1 "$tmp/apply-mainline.log")"
+	grep -q 'already has the upstream fix (fbeb558b0dd0)' "$tmp/apply-mainline.log" &&
+		[ "$(commits "$m")" = "$(series_patches "$TOP/patches/upstream" | wc -l)" ] &&
+		[ "$(tree_of "$m")" = "${tree_mainline_rt:-}" ] && clean "$m"
+	result "mainline: says it has the upstream fix, applies patches/upstream as git am of the mbox does" $?
+else
+	result "mainline: clone mainline-rt" 1 "no pristine mainline-rt tree"
+fi
 
 # make apply / unapply in each mode, on 6.1-rt.
-A() { KSRC=$1 "$TOP/scripts/patches/apply-series.sh" "$2"; }
 g=$tmp/apply-git
 clone 6.1-rt "$g" "$TOP/patches"
 base=$(git -C "$g" rev-parse HEAD)
