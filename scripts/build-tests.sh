@@ -29,7 +29,7 @@ ksft=$src/tools/testing/selftests
 files_sum() { (cd "$1" && shift && find "$@" -type f ! -name '.*' -print0 | sort -z | xargs -0 sha256sum); }
 fingerprint=$({
 	echo "$arch $scale $("$TEST_CC" --version | head -n 1)"
-	files_sum "$TOP" guest/init.c $(printf "tools/testing/selftests/%s " $SUITES) patches/selftests patches/upstream
+	files_sum "$TOP" scripts/build-tests.sh guest/init.c $(printf "tools/testing/selftests/%s " $SUITES) patches/selftests patches/upstream
 	files_sum "$ksft" lib.mk kselftest.h kselftest_harness.h futex
 	[ -z "$khdr" ] || files_sum "$3/usr/include" .
 } | sha256sum | cut -d' ' -f1)
@@ -124,8 +124,10 @@ if ! grep -q '^futex/futex_lock_pi_deadlock ' "$out/list.futex"; then
 	     f && body && /^\+/ { print substr($0, 2) }' "$dl" >"$stage/futex/functional/futex_lock_pi_deadlock.c"
 	grep -q '^TEST_HARNESS_MAIN$' "$stage/futex/functional/futex_lock_pi_deadlock.c" ||
 		die "cannot take futex_lock_pi_deadlock.c from $(basename "$dl")"
-	"$TEST_CC" -static -O2 -Wall -pthread -DFUTEX_TIME_SCALE="$scale" -I"$stage/futex/include" -I"$stage" $khdr \
-		-o "$out/futex/futex_lock_pi_deadlock" "$stage/futex/functional/futex_lock_pi_deadlock.c" -lpthread \
+	# Built in its directory, as its Makefile would: the harness names
+	# the file of a failed check as the compiler was given it.
+	(cd "$stage/futex/functional" && "$TEST_CC" -static -O2 -Wall -pthread -DFUTEX_TIME_SCALE="$scale" \
+		-I../include -I../.. $khdr -o "$out/futex/futex_lock_pi_deadlock" futex_lock_pi_deadlock.c -lpthread) \
 		>>"$out/build.log" 2>&1 || { tail -n 20 "$out/build.log" >&2; die "building futex_lock_pi_deadlock failed (log: $out/build.log)"; }
 	echo "futex/futex_lock_pi_deadlock $t /tests/futex/futex_lock_pi_deadlock" >>"$out/list.futex"
 fi

@@ -176,7 +176,8 @@ if [ "$action" = apply ]; then
 		log "$ksrc already has the series: nothing to do"
 		exit 0
 	fi
-	if [ "$applied" = 0 ] && tree_has_fix "$ksrc"; then
+	# A tree before v6.7 that has the fix all the same (a backport).
+	if [ "$applied" = 0 ] && [ "$sdir" = "$TOP/patches" ] && tree_has_fix "$ksrc"; then
 		log "$ksrc already has the upstream fix (fbeb558b0dd0): nothing to apply"
 		exit 0
 	fi
