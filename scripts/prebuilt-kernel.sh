@@ -3,8 +3,9 @@
 # kernel image for ARCH, or unpack the image (and its config) from a Debian
 # linux-image-*.deb; "debian-rt" downloads Debian 12's shipped PREEMPT_RT
 # kernel for ARCH with apt first, "debian13-rt" Debian 13's (trixie, read
-# through an apt state of our own: use_suite in lib.sh). Writes OUTDIR/image, OUTDIR/config (when
-# the package has one) and OUTDIR/what (one line naming the kernel).
+# through an apt state of our own: use_suite in lib.sh). Writes
+# OUTDIR/image, OUTDIR/config (when the package has one) and OUTDIR/what
+# (one line naming the kernel).
 # Usage: scripts/prebuilt-kernel.sh ARCH FILE|debian-rt|debian13-rt OUTDIR
 set -eu
 . "$(dirname "$0")/lib.sh"

@@ -59,7 +59,16 @@ matrix_rows() {
 # debian-rt-x86 (x86_64, no lock debugging, the kernel Debian ships) and
 # rt-arm64-bug-nodebug (our build, no lock debugging) show; dropped to
 # keep a cold make check under an hour (BENCHMARKS.md).
-on_demand="rt-x86-bug-nodebug"
+# Since ccache is keyed by the tree's content (scripts/build-kernel.sh), a
+# make check with an empty ccache compiles each series state's changed
+# files afresh: 4044 s for every cell on 2026-12-08 (trees cached), over
+# the hour. On demand as well, each shown on both arches by the cells
+# that stay: mainline-arm64 and mainline-arm64-deadlock (7.2's arm64
+# build and the two runs, 326 s of that run; 7.2 stays in make check on
+# x86_64, and the arm64 figures are in README, "Mainline: 7.2"), and the
+# arm64 bisect steps (200 s; every step builds on x86_64 with and without
+# PREEMPT_RT, and the whole series on arm64).
+on_demand="rt-x86-bug-nodebug mainline-arm64 mainline-arm64-deadlock $(seq -f 'bisect-rt-arm64-%g' 1 "$(series_patches "$TOP/patches" | wc -l)" | paste -sd' ')"
 
 # cell_booted TREE EXPECT: the cell boots a guest (it can be a LAVA job).
 cell_booted() {
@@ -124,8 +133,8 @@ cell_kver() {
 # in the state the cell was built in: the assertion sites (patch 6 of the
 # series, lockdep_assert(!current->pi_blocked_on)) come from there; none
 # for a cell without a tree (debian-rt). On mainline, and on Debian 13's
-# RT kernel (6.12, whose tests come from mainline's tree), a passing cell
-# must have passed the ww_ctx selftest of patches/upstream.
+# RT kernel (6.12), a passing cell must have passed the ww_ctx selftest of
+# patches/upstream (build-tests.sh adds it where a tree lacks it).
 cell_verdict_args() {
 	local sites=
 	if [ -d "$1" ]; then
