@@ -171,8 +171,7 @@ apt_update_once() {
 # Debian.
 use_suite() {
 	local d=$CACHE/apt/$1 uri
-	uri=$(apt-cache policy | awk '/release .*o=Debian,/ && s ~ /\/main$/ && s !~ /-security/ { print u; exit }
-		/^ *-?[0-9]+ / { u = $2; s = $3 }')
+	uri=$(APT_CONFIG= debian_suites | awk '$2 !~ /-security$/ { print $1; exit }')
 	[ -n "$uri" ] || die "apt has no Debian archive among its sources: Debian $1 is fetched from the archive the host already uses"
 	mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/parts"
 	: >>"$d/status"
@@ -274,10 +273,16 @@ need_src_entry() {
 		printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
 			"$uri" "$suite" >>"$f"
 		added=1
-	done < <(apt-cache policy | awk '/^ *-?[0-9]+ / { u = $2; s = $3 }
-		/release .*o=Debian,/ && s ~ /\/main$/ && s !~ /-updates\// { sub(/\/main$/, "", s); print u, s }' | sort -u)
+	done < <(debian_suites)
 	[ -z "$added" ] || rm -f "$CACHE/.apt-updated"
 	apt_update_once
+}
+
+# debian_suites: "URI SUITE" for each Debian suite the host's apt takes
+# binaries from (main; the release and its security suite, not -updates).
+debian_suites() {
+	apt-cache policy | awk '/^ *-?[0-9]+ / { u = $2; s = $3 }
+		/release .*o=Debian,/ && s ~ /\/main$/ && s !~ /-updates\// { sub(/\/main$/, "", s); print u, s }' | sort -u
 }
 
 # src_suite_known SUITE: apt has (or will have after an update) a source
