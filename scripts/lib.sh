@@ -175,8 +175,10 @@ use_suite() {
 	[ -n "$uri" ] || die "apt has no Debian archive among its sources: Debian $1 is fetched from the archive the host already uses"
 	mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/parts"
 	: >>"$d/status"
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $1 main" >"$d/sources.list"
-	cat >"$d/apt.conf" <<-EOF
+	# Written aside and renamed: another run may be reading them.
+	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $1 main" >"$d/sources.list.$$"
+	mv "$d/sources.list.$$" "$d/sources.list"
+	cat >"$d/apt.conf.$$" <<-EOF
 	Dir::State::Lists "$d/lists";
 	Dir::State::status "$d/status";
 	Dir::State::extended_states "$d/extended_states";
@@ -189,6 +191,7 @@ use_suite() {
 	APT::Architectures { "$(dpkg --print-architecture)"; "amd64"; "arm64"; };
 	Acquire::Languages "none";
 	EOF
+	mv "$d/apt.conf.$$" "$d/apt.conf"
 	export APT_CONFIG=$d/apt.conf APT_SUITE=$1 APT_SUITE_DIR=$d
 }
 
