@@ -2,7 +2,8 @@
 # Fetch and unpack a kernel tree into the cache, once per version, and print
 # the path of its git repository (one commit, tagged base: the pristine
 # tree; its subject names what it is made of, see tree_base in lib.sh).
-# Usage: scripts/fetch-tree.sh KERNEL      KERNEL: 6.1-rt | 6.1 | mainline-rt
+# Usage: scripts/fetch-tree.sh KERNEL
+#        KERNEL: 6.1-rt | 6.1 | mainline-rt | 5.10-rt
 #
 # The tree is Debian's linux-source-X package (the kernel with Debian's
 # patches), of the newest version apt offers from the suites the host
@@ -17,6 +18,11 @@
 # Unstable's pool keeps only its newest version: once it has moved on,
 # KVER=VERSION takes a tree already in the cache without asking apt.
 #
+# 5.10-rt is Debian 11's linux-source-5.10 with the PREEMPT_RT patch set of
+# the same version, from Debian bullseye through an apt state of our own
+# (use_suite, with its source index): what Debian 11's RT kernels are
+# built from.
+#
 # 6.1-rt adds Debian's PREEMPT_RT patch set (debian/patches-rt of source
 # package linux) of the same version. Where that source does not download
 # (the security suite's source pool may not be reachable), the RT patches
@@ -28,12 +34,16 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-kernel=${1:?usage: fetch-tree.sh 6.1-rt|6.1|mainline-rt}
+kernel=${1:?usage: fetch-tree.sh 6.1-rt|6.1|mainline-rt|5.10-rt}
 mkdir -p "$CACHE/trees" "$CACHE/downloads"
 kver=${KVER:-}
 
 case $kernel in
 6.1-rt | 6.1) pkg=linux-source-6.1 ;;
+5.10-rt)
+	use_suite bullseye src
+	pkg=linux-source-5.10
+	;;
 mainline-rt)
 	# A pinned version in the cache needs no apt.
 	if [ -n "$kver" ]; then
@@ -45,12 +55,12 @@ mainline-rt)
 	pkg=$(apt-cache search --names-only '^linux-source-[0-9]+\.[0-9]+$' | awk '{ print $1 }' | sort -V | tail -n 1)
 	[ -n "$pkg" ] || die "Debian unstable offers no linux-source-X.Y package (apt state: $APT_SUITE_DIR)"
 	;;
-*) die "unknown KERNEL '$kernel' (6.1-rt, 6.1 or mainline-rt)" ;;
+*) die "unknown KERNEL '$kernel' (6.1-rt, 6.1, mainline-rt or 5.10-rt)" ;;
 esac
 
 # The version: KVER, or the newest one apt offers (offline: the newest
 # one apt knew).
-[ "$kernel" = mainline-rt ] || (apt_update_once) || warn "apt-get update failed: taking the versions apt knew"
+[ -n "${APT_SUITE:-}" ] || (apt_update_once) || warn "apt-get update failed: taking the versions apt knew"
 versions=$(apt-cache madison "$pkg" | awk '{print $3}' | sort -uV)
 [ -n "$versions" ] || die "apt offers no $pkg (apt-cache madison $pkg)"
 if [ -n "$kver" ]; then
@@ -86,12 +96,13 @@ unpack_source() {
 
 # rt_source: download debian/ of source package linux (its .debian.tar.xz
 # only: the kernel comes from linux-source) for $v, or else the newest
-# 6.1 version below it that downloads; print that version. A cached file
+# version of the same line below it that downloads; print that version. A cached file
 # is checked against the checksum of apt's source index each time.
 rt_source() {
-	local sv line uri file hash dl=$CACHE/downloads
-	need_src_entry
-	for sv in $(apt-cache showsrc linux | awk '/^Version: 6\.1\./ {print $2}' | sort -urV); do
+	local sv line uri file hash dl=$CACHE/downloads line_re=${pkg#linux-source-}
+	# A suite of our own has its source index already (use_suite src).
+	if [ -n "${APT_SUITE:-}" ]; then (apt_update_once); else need_src_entry; fi
+	for sv in $(apt-cache showsrc linux | awk -v l="$line_re." '$1 == "Version:" && index($2, l) == 1 {print $2}' | sort -urV); do
 		dpkg --compare-versions "$sv" le "$v" || continue
 		file=linux_$sv.debian.tar.xz
 		line=$(apt-get --print-uris source "linux=$sv" 2>/dev/null | grep "$file") || line=
@@ -126,7 +137,7 @@ rt_source() {
 		touch "$dl/linux_$sv.missing"
 		warn "$file is not in the archive ($(grep -m1 -o '404.*Not Found' "$dl/download.log")); trying an older one"
 	done
-	die "no 6.1 source of package linux up to $v downloads; check apt's deb-src entries"
+	die "no $line_re source of package linux up to $v downloads; check apt's deb-src entries"
 }
 
 # hash_ok FILE TYPE:HEX: FILE has that checksum (apt's notation).
@@ -204,7 +215,7 @@ make_tree() {
 	rm -rf "$tree" "$tree.tmp"
 	need_space "$CACHE/trees" 3000 "unpacking $pkg $v"
 	unpack_source "$tree.tmp"
-	if [ "$kernel" = 6.1-rt ]; then
+	if [ -n "$rtline" ]; then
 		log "applying debian/patches-rt of linux $sv"
 		left=$(apply_rt "$tree.tmp" "$sv")
 		[ -z "$left" ] || echo "$left" | sed 's/^/==> /' >&2
@@ -216,8 +227,10 @@ make_tree() {
 	mv "$tree.tmp" "$tree"
 }
 
+rtline=
 case $kernel in
-6.1-rt)
+6.1-rt | 5.10-rt)
+	rtline=1
 	sv=$(with_lock "$CACHE/downloads/.lock" "using the download cache" rt_source)
 	name=linux-$v-rt
 	[ "$sv" = "$v" ] || name=$name-from-$sv

@@ -162,13 +162,13 @@ apt_update_once() {
 	touch "$d/.apt-updated"
 }
 
-# use_suite SUITE: from now on, apt-get and apt-cache in this script (and
+# use_suite SUITE [src]: from now on, apt-get and apt-cache in this script (and
 # apt_download, apt_update_once) see Debian's SUITE (unstable, trixie,
 # bullseye) and nothing else, through a configuration and a state of our
 # own in CACHE/apt/SUITE (APT_CONFIG): the host's sources, preferences
 # and dpkg status are neither read nor changed, and nothing is installed
 # from SUITE. The archive is the one the host's apt already uses for
-# Debian.
+# Debian. With "src", apt also reads SUITE's source index (apt-get source).
 use_suite() {
 	local d=$CACHE/apt/$1 uri
 	uri=$(APT_CONFIG= debian_suites | awk '$2 !~ /-security$/ { print $1; exit }')
@@ -176,7 +176,12 @@ use_suite() {
 	mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/parts"
 	: >>"$d/status"
 	# Written aside and renamed: another run may be reading them.
-	echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $1 main" >"$d/sources.list.$$"
+	{
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $1 main"
+		[ "${2:-}" != src ] || echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $uri $1 main"
+	} >"$d/sources.list.$$"
+	# A source index added since the last update needs another one.
+	cmp -s "$d/sources.list.$$" "$d/sources.list" || rm -f "$d/.apt-updated"
 	mv "$d/sources.list.$$" "$d/sources.list"
 	cat >"$d/apt.conf.$$" <<-EOF
 	Dir::State::Lists "$d/lists";
@@ -320,11 +325,36 @@ tree_rwbase_unfit() {
 
 # The upstream fix (fbeb558b0dd0) is present when futex_lock_pi()'s cleanup
 # removes the rt_waiter before it takes hb->lock.
+# (kernel/futex/pi.c; before 5.16, kernel/futex/core.c).
 tree_has_fix() {
+	local f=$1/kernel/futex/pi.c
+	[ -f "$f" ] || f=$1/kernel/futex/core.c
 	awk '/^cleanup:/ { c = 1; next }
 	     c && /rt_mutex_cleanup_proxy_lock/ { exit 0 }
 	     c && /spin_lock\(q\.lock_ptr\)/ { exit 1 }
-	     END { if (!c) exit 1 }' "$1/kernel/futex/pi.c"
+	     END { if (!c) exit 1 }' "$f"
+}
+
+# tree_version DIR: the kernel tree's VERSION.PATCHLEVEL, e.g. 5.10.
+tree_version() {
+	awk '/^VERSION =/ { v = $3 } /^PATCHLEVEL =/ { p = $3 } END { print v "." p }' "$1/Makefile"
+}
+
+# tree_series DIR: the series for the tree's kernel line, one place for
+# every script: the 5.10-rt backport (patches/5.10-rt) for 5.10; from
+# v6.7 on, where the upstream futex fix (fbeb558b0dd0) is in, the ww_ctx
+# fix and its selftest (patches/upstream); else the 6.1 backport
+# (patches).
+tree_series() {
+	local v
+	v=$(tree_version "$1")
+	if [ "$v" = 5.10 ]; then
+		echo "$TOP/patches/5.10-rt"
+	elif dpkg --compare-versions "$v" ge 6.7; then
+		echo "$TOP/patches/upstream"
+	else
+		echo "$TOP/patches"
+	fi
 }
 
 # The debug assertion (upstream 45f67f30a22f) is present.
@@ -346,6 +376,8 @@ tree_needs_boot_fix() {
 # ww_ctx fix applies (needed for PI futex deadlock detection on RT debug
 # kernels).
 tree_needs_ww_ctx_init() {
+	# Before 5.15 rt_mutex has no ww_mutex support, and no ww_ctx.
+	grep -q 'ww_ctx' "$1/kernel/locking/rtmutex_common.h" || return 1
 	awk '/ void rt_mutex_init_waiter\(/ { f = 1 }
 	     f && /ww_ctx = NULL/ { exit 1 }
 	     f && /^}/ { exit 0 }' "$1/kernel/locking/rtmutex_common.h"

@@ -3,10 +3,11 @@
 # kernel image for ARCH, or unpack the image (and its config) from a Debian
 # linux-image-*.deb; "debian-rt" downloads Debian 12's shipped PREEMPT_RT
 # kernel for ARCH with apt first, "debian13-rt" Debian 13's (trixie, read
-# through an apt state of our own: use_suite in lib.sh). Writes
+# through an apt state of our own: use_suite in lib.sh), "debian11-rt"
+# Debian 11's (bullseye, the same way). Writes
 # OUTDIR/image, OUTDIR/config (when the package has one) and OUTDIR/what
 # (one line naming the kernel).
-# Usage: scripts/prebuilt-kernel.sh ARCH FILE|debian-rt|debian13-rt OUTDIR
+# Usage: scripts/prebuilt-kernel.sh ARCH FILE|debian-rt|debian13-rt|debian11-rt OUTDIR
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -51,6 +52,7 @@ fetch_debian_rt() {
 case $what in
 debian-rt) what=$(fetch_debian_rt) ;;
 debian13-rt) what=$(use_suite trixie && fetch_debian_rt) ;;
+debian11-rt) what=$(use_suite bullseye && fetch_debian_rt) ;;
 esac
 [ -e "$what" ] || die "KIMAGE=$what: no such file"
 [ -f "$what" ] && [ -r "$what" ] || die "KIMAGE=$what: not a readable file"

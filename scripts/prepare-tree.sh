@@ -58,8 +58,7 @@ fi
 # The tree's series: the backport, or where the futex fix is already in,
 # the upstream patches (their fix applies to the other trees as a
 # test-kernel fix).
-series=$TOP/patches
-tree_has_fix "$pristine" && series=$TOP/patches/upstream
+series=$(tree_series "$pristine")
 nseries=$(series_patches "$series" | wc -l)
 [ "$upto" = all ] && upto=$nseries
 case $upto in
@@ -74,10 +73,14 @@ patches=
 # Test-kernel fixes, not part of the backport: each only where it is needed.
 tk=$TOP/patches/testkernel
 tree_needs_boot_fix "$pristine" && patches="$patches $(ls "$tk"/*-rcu-tasks-*.patch)"
+# 5.10-rt: the check that warns when a task blocks with a waiter still
+# enqueued (its lock debugging has no pi_blocked_on assertion).
+[ "$series" != "$TOP/patches/5.10-rt" ] || patches="$patches $(series_patches "$series/testkernel")"
 [ "$series" = "$TOP/patches" ] && tree_needs_ww_ctx_init "$pristine" &&
 	patches="$patches $(ls "$TOP"/patches/upstream/*-Initialize-ww_ctx-*.patch)"
 patches="$patches $(series_patches "$series" "$upto")"
 if [ "$debug" = 1 ]; then
+	[ "$series" = "$TOP/patches" ] || die "DEBUG=1 adds the 6.1 series' assertion; $kernel's series is ${series#"$TOP"/}"
 	assert=$(series_patches "$TOP/patches" | grep -n -- '-Add-a-lockdep-assert-to-catch-potent' || true)
 	[ -n "$assert" ] || die "patches/series has no assertion patch"
 	if tree_has_assert "$pristine"; then

@@ -11,7 +11,8 @@
 # image, its config, the initramfs, the QEMU command, the serial log,
 # QEMU's exit status and the verdict, RUNDIR/verdict.json); RUN_ENV=FILE
 # gets a copy, for make check and make lava.
-# Env: KERNEL (6.1-rt|6.1|mainline-rt|debian-rt|debian13-rt), KVER (the
+# Env: KERNEL (6.1-rt|6.1|mainline-rt|5.10-rt|debian-rt|debian13-rt|
+#      debian11-rt), KVER (the
 #      Debian version, scripts/fetch-tree.sh), ARCH (x86_64|arm64), KSRC,
 #      KIMAGE, OUT, UPTO, DEBUG, LOCK_DEBUG, TESTS_EXTRA, SMP, MEM, ACCEL,
 #      TIMEOUT, SILENCE, NOBOOT (1: stop before the boot, for make lava),
@@ -23,10 +24,12 @@ kernel=${KERNEL:-6.1-rt} arch=${ARCH:-x86_64} upto=${UPTO:-all} debug=${DEBUG:-0
 lockdebug=${LOCK_DEBUG:-1} kimage=${KIMAGE:-}
 out=$(realpath -m "${OUT:-$TOP/out}")
 arch_conf "$arch"
-case $kernel in 6.1-rt | 6.1 | mainline-rt | debian-rt | debian13-rt) ;; *) die "unknown KERNEL '$kernel' (6.1-rt, 6.1, mainline-rt, debian-rt or debian13-rt)" ;; esac
+case $kernel in 6.1-rt | 6.1 | mainline-rt | 5.10-rt | debian-rt | debian13-rt | debian11-rt) ;;
+*) die "unknown KERNEL '$kernel' (6.1-rt, 6.1, mainline-rt, 5.10-rt, debian-rt, debian13-rt or debian11-rt)" ;;
+esac
 case $lockdebug in 0 | 1) ;; *) die "LOCK_DEBUG must be 0 or 1" ;; esac
 [ -z "${TESTS_EXTRA:-}" ] || [ -d "$TESTS_EXTRA" ] || die "TESTS_EXTRA=$TESTS_EXTRA is not a directory"
-case $kernel in debian-rt | debian13-rt) [ -z "$kimage" ] || die "KIMAGE and KERNEL=$kernel: give one of them"; kimage=$kernel ;; esac
+case $kernel in debian-rt | debian13-rt | debian11-rt) [ -z "$kimage" ] || die "KIMAGE and KERNEL=$kernel: give one of them"; kimage=$kernel ;; esac
 [ -z "$kimage" ] || [ -z "${KSRC:-}" ] || die "KIMAGE and KSRC: give one of them"
 # One run at a time in an output directory: a second one stops here.
 lock_out "$out"
@@ -59,9 +62,10 @@ if [ -n "$kimage" ]; then
 	# but the tests (and the kernel tree's gen_init_cpio, for the initramfs).
 	# Debian's RT kernels take the tests of Debian 12's 6.1 tree: for
 	# Debian 13's (6.12) too, whose line's futex selftests are of the
-	# same generation; mainline's (7.2) test features 6.12 lacks.
+	# same generation; mainline's (7.2) test features 6.12 lacks. For
+	# Debian 11's (5.10) as well: what 5.10 lacks (futex_waitv) they skip.
 	name=kimage
-	case $kernel in debian-rt | debian13-rt) name=$kernel kernel=6.1 ;; esac
+	case $kernel in debian-rt | debian13-rt | debian11-rt) name=$kernel kernel=6.1 ;; esac
 	run=$out/runs/$name-$arch
 	bld=$out/build/prebuilt-$arch
 	mkdir -p "$run" "$bld/usr"
@@ -111,7 +115,16 @@ else
 
 	LOCK_DEBUG=$lockdebug stage "build kernel ($name, $arch$nd)" \
 		"$TOP/scripts/build-kernel.sh" "$src" "$bld" "$arch" "$rt"
-	stage "build tests ($arch)" "$TOP/scripts/build-tests.sh" "$arch" "$src" "$bld" "$tests"
+	if [ "$(tree_version "$src")" = 5.10 ]; then
+		# 5.10's kselftest framework is older than our suites (no
+		# ksft_finished()): its tests are 6.1's, as for Debian 11's
+		# kernel, built against the system's headers (5.10's lack
+		# futex_waitv's, which those tests skip on 5.10).
+		tsrc=$(KVER= stage "tree 6.1 (for the tests)" "$TOP/scripts/fetch-tree.sh" 6.1)
+		stage "build tests ($arch)" "$TOP/scripts/build-tests.sh" "$arch" "$tsrc" - "$tests"
+	else
+		stage "build tests ($arch)" "$TOP/scripts/build-tests.sh" "$arch" "$src" "$bld" "$tests"
+	fi
 	base=$(tree_base "$src")
 	[ -n "$base" ] || base="$src as it is"
 	[ -n "${KSRC:-}" ] || base="$base, series UPTO=$upto DEBUG=$debug"

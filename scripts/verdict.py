@@ -510,12 +510,15 @@ def the_bug(kind, e):
     return kind == "kmsg-alarm" or stale_boost(kind, e)
 
 
-# Trace frames that say where an assertion report came from.
+# Trace frames that say where an assertion report came from: the function,
+# and the suffix the compiler may give a copy of it (5.10's
+# "futex_wait_requeue_pi.constprop.0+0x4a9/0x510").
 FRAMES = {
-    "lock": "futex_lock_pi+",
-    "requeue": "futex_wait_requeue_pi+",
-    "plug": "__blk_flush_plug+",
+    "lock": "futex_lock_pi",
+    "requeue": "futex_wait_requeue_pi",
+    "plug": "__blk_flush_plug",
 }
+FRAME_AT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\.[a-z]+\.\d+)*\+0x")
 
 
 def assert_reports(log, sites):
@@ -534,8 +537,9 @@ def assert_reports(log, sites):
             open_reports = max(0, open_reports - 1)
             continue
         if open_reports:
+            m = FRAME_AT.match(t)
             for kind, frame in FRAMES.items():
-                if t.startswith(frame):
+                if m and m.group(1) == frame:
                     frames[kind] += 1
         if cls != "alarm":
             continue

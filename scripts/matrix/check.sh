@@ -136,8 +136,8 @@ while read -r name tree arch upto debug lockdbg expect; do
 	# package it booted.
 	base=
 	case $tree in
-	6.1-rt | 6.1 | mainline-rt) base=$(tree_base "$out/src/$tree") ;;
-	debian-rt* | debian13-rt) ! cell_load "$out" || base=$BASE ;;
+	6.1-rt | 6.1 | mainline-rt | 5.10-rt) base=$(tree_base "$out/src/$tree") ;;
+	debian-rt* | debian13-rt | debian11-rt) ! cell_load "$out" || base=$BASE ;;
 	esac
 	args=(--name "$name" --tree "$tree" --base "$base" --arch "$arch" --upto "$upto" --debug "$debug"
 	      --lockdbg "$lockdbg" --expect "$expect" --secs $((SECONDS - t)) --log "$logf")

@@ -24,8 +24,8 @@ action=${1:-}
 case $action in apply | unapply) ;; *) die "usage: KSRC=DIR apply-series.sh apply|unapply" ;; esac
 [ -n "${KSRC:-}" ] || die "set KSRC to the kernel tree, e.g. make $action KSRC=~/linux"
 [ -d "$KSRC" ] || die "KSRC=$KSRC does not exist"
-[ -f "$KSRC/Makefile" ] && [ -f "$KSRC/kernel/futex/pi.c" ] ||
-	die "KSRC=$KSRC is not a kernel tree with kernel/futex/pi.c"
+[ -f "$KSRC/Makefile" ] && { [ -f "$KSRC/kernel/futex/pi.c" ] || [ -f "$KSRC/kernel/futex/core.c" ]; } ||
+	die "KSRC=$KSRC is not a kernel tree with kernel/futex/pi.c or (before 5.16) kernel/futex/core.c"
 command -v patch >/dev/null || die "patch not found: apt-get install patch"
 ksrc=$(realpath "$KSRC")
 done_word=applied
@@ -33,15 +33,13 @@ done_word=applied
 
 # DEBUG=1 (the assertion out of order) is a test state of make run and make check.
 [ "${DEBUG:-0}" = 1 ] && die "DEBUG=1 is for make run and make check (a test state); make apply applies the series in order"
-# The series for the tree's kernel line: the backport (patches/series) up
-# to v6.6; from v6.7 on, where the upstream futex fix (fbeb558b0dd0) is
-# in, the ww_ctx fix and its selftest (patches/upstream).
-sdir=$TOP/patches
-kv=$(awk '/^VERSION =/ { v = $3 } /^PATCHLEVEL =/ { p = $3 } END { print v "." p }' "$ksrc/Makefile")
-if dpkg --compare-versions "$kv" ge 6.7; then
-	sdir=$TOP/patches/upstream
-	log "$ksrc is $kv: it already has the upstream fix (fbeb558b0dd0), which the 6.1 series backports; its series is patches/upstream (the ww_ctx fix and its selftest)"
-fi
+# The series for the tree's kernel line (tree_series in lib.sh).
+sdir=$(tree_series "$ksrc")
+kv=$(tree_version "$ksrc")
+case $sdir in
+*/upstream) log "$ksrc is $kv: it already has the upstream fix (fbeb558b0dd0), which the 6.1 series backports; its series is patches/upstream (the ww_ctx fix and its selftest)" ;;
+*/5.10-rt) log "$ksrc is $kv: its series is patches/5.10-rt (the 5.10-rt backport)" ;;
+esac
 # What is applied is always a prefix of the series, since apply goes
 # forward and unapply backward.
 stack=($(series_patches "$sdir"))
@@ -177,7 +175,7 @@ if [ "$action" = apply ]; then
 		exit 0
 	fi
 	# A tree before v6.7 that has the fix all the same (a backport).
-	if [ "$applied" = 0 ] && [ "$sdir" = "$TOP/patches" ] && tree_has_fix "$ksrc"; then
+	if [ "$applied" = 0 ] && [ "$sdir" != "$TOP/patches/upstream" ] && tree_has_fix "$ksrc"; then
 		log "$ksrc already has the upstream fix (fbeb558b0dd0): nothing to apply"
 		exit 0
 	fi

@@ -3,6 +3,7 @@
 # cover letter, in OUT/mbox/. Nothing is sent.
 #   6.1-rt-futex-pi.mbox    patches/series, the backport, for 6.1-rt
 #   upstream-ww_ctx.mbox    patches/upstream, the ww_ctx fix, for mainline
+#   5.10-rt-futex-pi.mbox   patches/5.10-rt, the backport, for 5.10-rt
 # A cover letter is the series' cover-letter.txt (subject line, blank
 # line, text), then what is made here: the matrix rows of the trees the
 # series is for (MATRIX, default OUT/cells: make check's results, a JSON
@@ -10,7 +11,9 @@
 # checkpatch.pl --strict of the tree on every patch (a finding without
 # an explanation in explain() stops the script), the patch list with the
 # upstream commits they backport, the diffstat; its recipients are what
-# the tree's get_maintainer.pl names.
+# the tree's get_maintainer.pl names, and where SERIESDIR/recipients
+# exists, its To: and Cc: lines first (get_maintainer.pl's names then go
+# to Cc:; a stable-rt line's maintainer is in no MAINTAINERS file).
 # Usage: [MATRIX=DIR] [OUT=DIR] scripts/patches/mbox.sh
 set -eu
 . "$(dirname "$0")/../lib.sh"
@@ -29,6 +32,11 @@ explain() {
 	case $1 in
 	*"Unknown commit id"*)
 		echo "the tree's source package has no upstream git history for checkpatch to look the id up in" ;;
+	*"Please use git commit description style"*"fatal: bad o"*)
+		echo "5.10's checkpatch asks git for the commit's title, and the tree's source package has no git history: git's error stands in for the title" ;;
+	*"Avoid crashing the kernel"*)
+		grep -q '^-.*BUG_ON(&hb2->lock != q.lock_ptr);' "$2" &&
+			echo "the BUG_ON is moved with the lock it checks, not added" ;;
 	*"Possible unwrapped commit description"*)
 		grep -q "^Closes: " "$2" &&
 			echo "a Closes: tag, which 6.1's checkpatch does not know yet (7.2's accepts it)" ;;
@@ -82,15 +90,22 @@ mbox() {
 
 	recipients=$(cd "$tree" && perl scripts/get_maintainer.pl --nogit --nogit-fallback --norolestats "${patches[@]}" 2>/dev/null) ||
 		die "get_maintainer.pl failed in $tree"
-	to=$(echo "$recipients" | grep -v '@vger\.kernel\.org$\|@lists\.' | paste -sd, | sed 's/,/, /g')
-	cc=$(echo "$recipients" | grep '@vger\.kernel\.org$\|@lists\.' | paste -sd, | sed 's/,/, /g')
+	if [ -f "$sdir/recipients" ]; then
+		to=$(sed -n 's/^To: *//p' "$sdir/recipients" | paste -sd, | sed 's/,/, /g')
+		cc=$({ sed -n 's/^Cc: *//p' "$sdir/recipients"; echo "$recipients"; } |
+			awk '!seen[$0]++' | paste -sd, | sed 's/,/, /g')
+		[ -n "$to" ] || die "${sdir#"$TOP"/}/recipients has no To: line"
+	else
+		to=$(echo "$recipients" | grep -v '@vger\.kernel\.org$\|@lists\.' | paste -sd, | sed 's/,/, /g')
+		cc=$(echo "$recipients" | grep '@vger\.kernel\.org$\|@lists\.' | paste -sd, | sed 's/,/, /g')
+	fi
 	[ -n "$to$cc" ] || die "get_maintainer.pl named nobody for $name"
 
-	if [ "$kernel" = 6.1-rt ]; then
-		filter=(--not-trees mainline-rt,debian13-rt)
-	else
-		filter=(--trees mainline-rt,debian13-rt)
-	fi
+	case $kernel in
+	6.1-rt) filter=(--not-trees mainline-rt,debian13-rt,5.10-rt,debian11-rt) ;;
+	5.10-rt) filter=(--trees 5.10-rt,debian11-rt) ;;
+	*) filter=(--trees mainline-rt,debian13-rt) ;;
+	esac
 	# A cover letter quotes a matrix in which every quoted cell met its
 	# expectation.
 	# shellcheck disable=SC2086 # a path a word
@@ -174,3 +189,4 @@ mbox() {
 mkdir -p "$out/mbox"
 mbox 6.1-rt-futex-pi "$TOP/patches" 6.1-rt "PATCH 6.1-rt"
 mbox upstream-ww_ctx "$TOP/patches/upstream" mainline-rt "PATCH"
+mbox 5.10-rt-futex-pi "$TOP/patches/5.10-rt" 5.10-rt "PATCH 5.10-rt"

@@ -130,6 +130,12 @@ static int select_scheduler(void)
 FIXTURE(plug) {
 	struct kmsg_watch kmsg;
 	struct workload w;
+	/*
+	 * Setup skipped the test. Older kselftest harnesses (5.10's and
+	 * 6.1's; 6.12's does not) still run the test body after a SKIP in
+	 * FIXTURE_SETUP: the body returns at once instead.
+	 */
+	bool skipped;
 };
 
 FIXTURE_SETUP(plug)
@@ -138,9 +144,11 @@ FIXTURE_SETUP(plug)
 
 	kmsg_watch_start(&self->kmsg);
 	self->w.fd = open(DEVICE, O_WRONLY | O_DIRECT);
-	if (self->w.fd < 0)
+	if (self->w.fd < 0) {
+		self->skipped = true;
 		SKIP(return, "%s: %s (needs CONFIG_BLK_DEV_NULL_BLK=y)",
 		     DEVICE, strerror(errno));
+	}
 	ret = select_scheduler();
 	ASSERT_EQ(0, ret) {
 		TH_LOG("cannot use %s for %s: %s (needs CONFIG_MQ_IOSCHED_DEADLINE=y)",
@@ -165,6 +173,8 @@ TEST_F_TIMEOUT(plug, flush_while_blocked_on_mmap_lock, 60)
 	struct workload *w = &self->w;
 	int i, ticks;
 
+	if (self->skipped)
+		return;
 	for (i = 0; i < WRITERS; i++)
 		ASSERT_EQ(0, pthread_create(&writers[i], NULL, writer, w));
 	ASSERT_EQ(0, pthread_create(&map_thread, NULL, mapper, w));
