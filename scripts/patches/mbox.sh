@@ -39,7 +39,7 @@ explain() {
 			echo "the BUG_ON is moved with the lock it checks, not added" ;;
 	*"Possible unwrapped commit description"*)
 		grep -q "^Closes: " "$2" &&
-			echo "a Closes: tag, which 6.1's checkpatch does not know yet (7.2's accepts it)" ;;
+			echo "a Closes: tag, which this tree's checkpatch does not know yet (7.2's accepts it)" ;;
 	*"does MAINTAINERS need updating"*)
 		grep -q '^F:[[:space:]]*tools/testing/selftests/futex/$' "$3/MAINTAINERS" &&
 			echo "the new file is under tools/testing/selftests/futex/, which the FUTEX SUBSYSTEM entry covers" ;;

@@ -38,7 +38,7 @@ commits() { git -C "$1" rev-list --count base..HEAD; }
 clean() { [ -z "$(git -C "$1" status --porcelain --untracked-files=no)" ]; }
 
 # make mbox, on a matrix recorded for the purpose.
-check "make mbox writes both mboxes" env MATRIX="$TOP/tests/patches/cells" OUT="$tmp" "$TOP/scripts/patches/mbox.sh"
+check "make mbox writes the three mboxes" env MATRIX="$TOP/tests/patches/cells" OUT="$tmp" "$TOP/scripts/patches/mbox.sh"
 expect_fail "make mbox without a matrix: error" "no matrix result" env MATRIX="$tmp/none" OUT="$tmp" "$TOP/scripts/patches/mbox.sh"
 cp -r "$TOP/tests/patches/cells" "$tmp/failed"
 sed -i 's/"met": true/"met": false/' "$tmp/failed/mainline-x86-deadlock.json"
@@ -67,6 +67,7 @@ am_both() {
 }
 am_both "6.1-rt mbox" 6.1-rt "$TOP/patches" "$tmp/mbox/6.1-rt-futex-pi.mbox"
 am_both "upstream mbox" mainline-rt "$TOP/patches/upstream" "$tmp/mbox/upstream-ww_ctx.mbox"
+am_both "5.10-rt mbox" 5.10-rt "$TOP/patches/5.10-rt" "$tmp/mbox/5.10-rt-futex-pi.mbox"
 
 # make apply on mainline (7.2): it has the upstream fix, so the 6.1
 # series is not for it; it takes patches/upstream, as git am of its mbox.
