@@ -55,6 +55,16 @@ run_env() {
 	[ -z "${RUN_ENV:-}" ] || cp "$run/run.env" "$RUN_ENV"
 }
 
+# skip_510: leave out futex-pi/requeue_pi_edeadlk on a 5.10-rt kernel.
+# 5.10-rt oopses there, with and without patches/5.10-rt, and the
+# guest does not recover (README, "5.10-rt"): futex_requeue()'s failed
+# proxy enqueue leaves the requeued task's pi_blocked_on set, and
+# futex_wait_requeue_pi() dereferences a NULL pi_state.
+skip_510() {
+	log "leaving out futex-pi/requeue_pi_edeadlk: 5.10-rt oopses in it, a bug of its own (README, \"5.10-rt\")"
+	export SKIP_TESTS="${SKIP_TESTS:-} futex-pi/requeue_pi_edeadlk"
+}
+
 stage "dependencies" "$TOP/scripts/deps.sh"
 
 if [ -n "$kimage" ]; then
@@ -66,6 +76,7 @@ if [ -n "$kimage" ]; then
 	# Debian 11's (5.10) as well: what 5.10 lacks (futex_waitv) they skip.
 	name=kimage
 	case $kernel in debian-rt | debian13-rt | debian11-rt) name=$kernel kernel=6.1 ;; esac
+	[ "$name" != debian11-rt ] || skip_510
 	run=$out/runs/$name-$arch
 	bld=$out/build/prebuilt-$arch
 	mkdir -p "$run" "$bld/usr"
@@ -116,6 +127,7 @@ else
 	LOCK_DEBUG=$lockdebug stage "build kernel ($name, $arch$nd)" \
 		"$TOP/scripts/build-kernel.sh" "$src" "$bld" "$arch" "$rt"
 	if [ "$(tree_version "$src")" = 5.10 ]; then
+		skip_510
 		# 5.10's kselftest framework is older than our suites (no
 		# ksft_finished()): its tests are 6.1's, as for Debian 11's
 		# kernel, built against the system's headers (5.10's lack
